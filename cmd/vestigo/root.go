@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
+)
+
+// app carries what every command shares: the streams, the global flags and
+// the workspace (opened on first use).
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	dataDir        string
+	chain          string
+	network        string
+	verbose        bool
+	ws             *workspace.Workspace
+	wsOpt          workspace.Options
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if a.ws != nil {
+		if cerr := a.ws.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}
+	return report(stderr, err)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "vestigo",
+		Short: "Vestigo: trace, attribute and document cryptocurrency flows on your own hardware",
+		Long: `Vestigo indexes a blockchain on your own machine and answers an investigator's
+questions about its blocks, transactions and addresses, exactly and reproducibly.
+
+Start with:
+  vestigo import btc --blocks ~/.bitcoin/blocks     (Bitcoin Core block files)
+  vestigo sync btc --rpc http://127.0.0.1:8332 --rpc-cookie ~/.bitcoin/.cookie
+then ask: vestigo tx TXID, vestigo address ADDR, vestigo block HEIGHT, vestigo status.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.dataDir, "data", workspace.DefaultDir(), "data directory (env "+workspace.EnvData+")")
+	pf.StringVar(&a.chain, "chain", "", "chain of the input, when it cannot be told from its format (btc)")
+	pf.StringVar(&a.network, "network", "", "network of the input: mainnet, testnet, testnet4, signet or regtest")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what happens to stderr")
+	root.AddCommand(
+		a.importCommand(), a.syncCommand(), a.txCommand(), a.addressCommand(), a.blockCommand(),
+		a.statusCommand(), a.indexCommand(), a.generateCommand(), a.benchCommand(),
+	)
+	return root
+}
+
+func (a *app) logger() *slog.Logger {
+	if !a.verbose {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// workspace opens the data directory once per run.
+func (a *app) workspace() (*workspace.Workspace, error) {
+	if a.ws != nil {
+		return a.ws, nil
+	}
+	opt := a.wsOpt
+	opt.Logger = a.logger()
+	ws, err := workspace.Open(a.dataDir, opt)
+	if err != nil {
+		return nil, err
+	}
+	a.ws = ws
+	return ws, nil
+}
+
+func (a *app) selector() workspace.Selector {
+	return workspace.Selector{Chain: chain.Chain(a.chain), Network: chain.Network(a.network)}
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
+// exactArgs is cobra.ExactArgs reporting a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %d argument(s), got %d (see vestigo %s --help)", cmd.CommandPath(), n, len(args), cmd.Name())
+		}
+		return nil
+	}
+}

@@ -1,0 +1,414 @@
+package index
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/cockroachdb/pebble"
+
+	"github.com/vestigo-forensics/vestigo/internal/btc"
+	"github.com/vestigo-forensics/vestigo/internal/chain"
+)
+
+// WriterOptions tune a Writer.
+type WriterOptions struct {
+	// BatchBytes commits the pending batch once it holds this many bytes
+	// (default 32 MiB). Add commits on its own; Flush commits the rest.
+	BatchBytes int
+	// CacheTxs is the number of recent transactions per generation of the
+	// unspent-output cache (default 1<<20).
+	CacheTxs int
+	// CacheAddrs is the number of addresses per generation of the address
+	// cache (default 1<<21).
+	CacheAddrs int
+	// Sync makes every commit durable on disk before it returns (for
+	// following a live node). Without it a commit survives a crash of the
+	// process but not of the machine.
+	Sync bool
+}
+
+// Writer appends blocks to the index and rolls them back. Blocks are
+// buffered in an atomic batch together with the tip they lead to; a batch
+// is committed when it is large enough, on Flush, and before Rollback.
+type Writer struct {
+	ix    *Index
+	opt   WriterOptions
+	batch *pebble.Batch
+	tip   Tip // tip including the uncommitted blocks
+	utxo  *utxoCache
+	addrs *addrCache
+
+	rec    TxRecord
+	chunk  []byte
+	val    []byte
+	tail   addrTail
+	key    []byte
+	closed bool
+}
+
+// NewWriter returns the index's single writer.
+func (ix *Index) NewWriter(opt WriterOptions) (*Writer, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.writing {
+		return nil, fmt.Errorf("index: %s already has a writer", ix.dir)
+	}
+	if opt.BatchBytes <= 0 {
+		opt.BatchBytes = 32 << 20
+	}
+	if opt.CacheTxs <= 0 {
+		opt.CacheTxs = 1 << 20
+	}
+	if opt.CacheAddrs <= 0 {
+		opt.CacheAddrs = 1 << 21
+	}
+	w := &Writer{
+		ix: ix, opt: opt, batch: ix.db.NewBatch(), tip: ix.tip,
+		utxo: newUtxoCache(opt.CacheTxs), addrs: newAddrCache(opt.CacheAddrs),
+	}
+	if err := w.loadTail(); err != nil {
+		w.batch.Close()
+		return nil, err
+	}
+	ix.writing = true
+	return w, nil
+}
+
+// Tip returns the tip including blocks added but not yet committed.
+func (w *Writer) Tip() Tip { return w.tip }
+
+// Close commits what is pending and releases the writer.
+func (w *Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	err := w.Flush()
+	w.batch.Close()
+	w.closed = true
+	w.ix.mu.Lock()
+	w.ix.writing = false
+	w.ix.mu.Unlock()
+	return err
+}
+
+// Flush commits the pending batch with its tip.
+func (w *Writer) Flush() error {
+	if w.batch.Empty() {
+		return nil
+	}
+	w.batch.Set(keyTip, w.tip.encode(), nil)
+	opt := pebble.NoSync
+	if w.opt.Sync {
+		opt = pebble.Sync
+	}
+	if err := w.batch.Commit(opt); err != nil {
+		return fmt.Errorf("index: commit at height %d: %w", w.tip.Height, err)
+	}
+	w.batch.Reset()
+	w.ix.mu.Lock()
+	w.ix.tip = w.tip
+	w.ix.mu.Unlock()
+	w.utxo.rotate()
+	w.addrs.rotate()
+	return nil
+}
+
+// Sync makes everything committed so far durable on disk.
+func (w *Writer) Sync() error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := w.ix.db.LogData(nil, pebble.Sync); err != nil {
+		return fmt.Errorf("index: sync: %w", err)
+	}
+	return nil
+}
+
+func (w *Writer) set(key, value []byte) {
+	op := w.batch.SetDeferred(len(key), len(value))
+	copy(op.Key, key)
+	copy(op.Value, value)
+	op.Finish()
+}
+
+// Add appends block b at the tip. b must extend the tip (or be the
+// network's genesis block on an empty index). On error nothing of b is
+// written, and the writer must not be used further except for Close.
+func (w *Writer) Add(b *btc.Block) error {
+	height := w.tip.Height + 1
+	if w.tip.Height < 0 {
+		if b.Hash != w.ix.params.GenesisHash() {
+			return fmt.Errorf("index: %w: block %s is not the %s genesis block", ErrInconsistent, b.Hash, w.ix.params.Network)
+		}
+	} else if b.Header.PrevBlock != w.tip.Hash {
+		return fmt.Errorf("index: %w: block %s (parent %s) does not extend the tip %s at height %d",
+			ErrInconsistent, b.Hash, b.Header.PrevBlock, w.tip.Hash, w.tip.Height)
+	}
+	if len(b.Txs) > maxPos+1 {
+		return fmt.Errorf("index: %w: block %s has %d transactions", ErrInconsistent, b.Hash, len(b.Txs))
+	}
+	if height > 1<<31 {
+		return fmt.Errorf("index: %w: height %d out of range", ErrInconsistent, height)
+	}
+	br := blockRecord{
+		Hash: b.Hash, Prev: b.Header.PrevBlock, Merkle: b.Header.MerkleRoot,
+		Version: b.Header.Version, Time: uint32(b.Header.Timestamp.Unix()), Bits: b.Header.Bits, Nonce: b.Header.Nonce,
+		Size: b.Size, Stripped: b.StrippedSize, Weight: b.Weight, TxCount: len(b.Txs), FirstAddr: w.tip.NextAddr,
+	}
+	// Work on a copy of the tip: it becomes the writer's tip only when the
+	// whole block has been staged.
+	mark := w.batch.Len()
+	tip := w.tip
+	var coinbaseOut uint64
+	w.chunk = w.chunk[:0]
+	nInChunk := 0
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		key := MakeTxKey(height, i)
+		if err := w.stageTx(tx, key, &tip, &br); err != nil {
+			w.abort(mark)
+			return fmt.Errorf("index: block %s at height %d: %w", b.Hash, height, err)
+		}
+		if tx.Coinbase {
+			coinbaseOut = w.rec.OutputValue()
+		}
+		if nInChunk == 0 {
+			w.chunk = append(w.chunk, 0) // count, patched below
+		}
+		w.chunk = appendTx(w.chunk, &w.rec)
+		nInChunk++
+		if nInChunk == chunkTxs || i == len(b.Txs)-1 {
+			w.chunk[0] = byte(nInChunk)
+			w.key = chunkKey(w.key, height, i/chunkTxs)
+			w.set(w.key, w.chunk)
+			w.chunk = w.chunk[:0]
+			nInChunk = 0
+		}
+	}
+	if limit := btc.Subsidy(w.ix.params, height) + br.Fees; coinbaseOut > limit && height > 0 {
+		w.abort(mark)
+		return fmt.Errorf("index: %w: block %s coinbase pays %d, more than subsidy and fees (%d)", ErrInconsistent, b.Hash, coinbaseOut, limit)
+	}
+	w.flushTail()
+	w.set(blockKey(height), br.encode())
+	var hv [4]byte
+	binary.BigEndian.PutUint32(hv[:], uint32(height))
+	w.set(hashKey(b.Hash[:]), hv[:])
+	tip.Height = height
+	tip.Hash = b.Hash
+	w.tip = tip
+	if w.batch.Len() >= w.opt.BatchBytes {
+		return w.Flush()
+	}
+	return nil
+}
+
+// abort discards a partially staged block. Pebble batches cannot be
+// truncated, so the pending batch is dropped and the caches, which may
+// hold entries of the dropped blocks, are reset; the blocks committed
+// before are unaffected.
+func (w *Writer) abort(mark int) {
+	_ = mark
+	w.batch.Reset()
+	w.tip = w.ix.Tip()
+	w.utxo = newUtxoCache(w.opt.CacheTxs)
+	w.addrs = newAddrCache(w.opt.CacheAddrs)
+	if err := w.loadTail(); err != nil {
+		w.ix.log.Error("index: reload address chunk after a failed block", "err", err)
+	}
+}
+
+// stageTx resolves tx's inputs and addresses into w.rec and stages every
+// table entry of the transaction in the batch.
+func (w *Writer) stageTx(tx *btc.Tx, key TxKey, tip *Tip, br *blockRecord) error {
+	r := &w.rec
+	r.Key = key
+	r.Txid = tx.Txid
+	r.Coinbase = tx.Coinbase
+	r.Segwit = tx.Segwit
+	r.Version = tx.Version
+	r.LockTime = tx.LockTime
+	r.Size = tx.Size
+	r.Weight = tx.Weight
+	r.CoinbaseScript = nil
+	r.In = r.In[:0]
+	r.Out = r.Out[:0]
+	if tx.Coinbase {
+		r.CoinbaseScript = tx.CoinbaseScript
+		r.CoinbaseSequence = tx.In[0].Sequence
+	} else {
+		for j := range tx.In {
+			in := &tx.In[j]
+			prevKey, out, err := w.resolve(&in.PrevTxid, in.PrevVout)
+			if err != nil {
+				return fmt.Errorf("transaction %s input %d: %w", tx.Txid, j, err)
+			}
+			r.In = append(r.In, InRecord{PrevKey: prevKey, Vout: in.PrevVout, Sequence: in.Sequence,
+				Value: out.value, Addr: out.addr, Type: out.typ})
+			// The spent output's entry gains its spender.
+			w.key = outKey(w.key, out.addr, prevKey, in.PrevVout)
+			w.set(w.key, appendOutValue(w.val[:0], out.value, key-prevKey, uint32(j)))
+		}
+	}
+	for j := range tx.Out {
+		o := &tx.Out[j]
+		code := scriptCodes[o.Type]
+		rec := OutRecord{Value: o.Value, Type: code}
+		if code == codeOpReturn {
+			rec.Data = o.Script
+		} else {
+			id, err := w.addrID(&o.Addr, o.Script, tip)
+			if err != nil {
+				return err
+			}
+			rec.Addr = id
+			w.key = outKey(w.key, id, key, uint32(j))
+			w.set(w.key, appendOutValue(w.val[:0], o.Value, 0, 0))
+		}
+		r.Out = append(r.Out, rec)
+	}
+	in, out := r.InputValue(), r.OutputValue()
+	if !tx.Coinbase && in < out {
+		return fmt.Errorf("transaction %s spends %d but pays out %d", tx.Txid, in, out)
+	}
+	br.Fees += r.Fee()
+	br.Inputs += uint64(len(r.In))
+	br.Outputs += uint64(len(r.Out))
+	tip.Txs++
+	tip.Inputs += uint64(len(r.In))
+	tip.Outputs += uint64(len(r.Out))
+	w.key = txidKey(w.key, tx.Txid[:], key)
+	w.set(w.key, nil)
+	w.utxo.add(tx.Txid, key, r.Out)
+	return nil
+}
+
+// resolve finds the output an input spends: in the cache of recent
+// transactions, else in the store.
+func (w *Writer) resolve(txid *chainhash.Hash, vout uint32) (TxKey, utxoOut, error) {
+	key, out, found, double := w.utxo.spend(txid, vout)
+	if double {
+		return 0, utxoOut{}, fmt.Errorf("%w: output %s:%d does not exist or is already spent", ErrInconsistent, txid, vout)
+	}
+	if found {
+		return key, out, nil
+	}
+	key, o, err := w.ix.storedOutput(txid, vout)
+	if err != nil {
+		return 0, utxoOut{}, err
+	}
+	return key, utxoOut{value: o.Value, addr: o.Addr, typ: o.Type}, nil
+}
+
+// addrID returns the id of a, assigning the next id to a new address.
+func (w *Writer) addrID(a *btc.Addr, script []byte, tip *Tip) (AddrID, error) {
+	if id, ok := w.addrs.get(a); ok {
+		return id, nil
+	}
+	id, err := w.ix.lookupAddr(a)
+	if err != nil {
+		return 0, err
+	}
+	if id == 0 {
+		id = tip.NextAddr
+		tip.NextAddr++
+		w.newAddr(id, a, script)
+	}
+	w.addrs.put(a, id)
+	return id, nil
+}
+
+// storedOutput reads output vout of txid from the store and checks that it
+// is unspent.
+func (ix *Index) storedOutput(txid *chainhash.Hash, vout uint32) (TxKey, OutRecord, error) {
+	var r TxRecord
+	key, err := ix.findTx(txid, &r)
+	if err != nil {
+		return 0, OutRecord{}, fmt.Errorf("%w: input spends unknown transaction %s", ErrInconsistent, txid)
+	}
+	if int(vout) >= len(r.Out) || r.Out[vout].Type == codeOpReturn {
+		return 0, OutRecord{}, fmt.Errorf("%w: transaction %s has no spendable output %d", ErrInconsistent, txid, vout)
+	}
+	o := r.Out[vout]
+	if _, _, spent, err := ix.spender(o.Addr, key, vout); err != nil || spent {
+		return 0, OutRecord{}, fmt.Errorf("%w: output %s:%d is already spent (%v)", ErrInconsistent, txid, vout, err)
+	}
+	o.Data = nil
+	return key, o, nil
+}
+
+// findTx finds the transaction txid and decodes it into r. Of duplicate
+// txids (two mainnet coinbases before BIP30) the latest wins, as in Core.
+func (ix *Index) findTx(txid *chainhash.Hash, r *TxRecord) (TxKey, error) {
+	prefix := append([]byte{tTxid}, txid[:txidPrefix]...)
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixUpperBound(prefix)})
+	if err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	defer it.Close()
+	found := false
+	var key TxKey
+	for ok := it.SeekPrefixGE(prefix); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != txidKeyLen {
+			return 0, fmt.Errorf("index: %w: txid key %x", ErrCorrupt, k)
+		}
+		cand := getTxKey6(k[len(prefix):])
+		if err := ix.txByKey(cand, r); err != nil {
+			return 0, err
+		}
+		if r.Txid == *txid {
+			found, key = true, cand
+		}
+	}
+	if err := it.Error(); err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	if !found {
+		return 0, fmt.Errorf("index: transaction %s: %w", txid, chain.ErrNotFound)
+	}
+	if r.Key != key {
+		if err := ix.txByKey(key, r); err != nil {
+			return 0, err
+		}
+	}
+	return key, nil
+}
+
+// txByKey decodes the transaction at key into r.
+func (ix *Index) txByKey(key TxKey, r *TxRecord) error {
+	v, closer, err := ix.db.Get(chunkKey(nil, key.Height(), key.Pos()/chunkTxs))
+	if err != nil {
+		return fmt.Errorf("index: transaction %d:%d: %w", key.Height(), key.Pos(), notFound(err))
+	}
+	defer closer.Close()
+	n, rest, err := decodeChunkHeader(v)
+	if err != nil {
+		return err
+	}
+	want := key.Pos() % chunkTxs
+	if want >= n {
+		return fmt.Errorf("index: transaction %d:%d: %w", key.Height(), key.Pos(), chain.ErrNotFound)
+	}
+	base := key - TxKey(want)
+	for i := 0; i <= want; i++ {
+		if rest, err = decodeTx(rest, base+TxKey(i), r); err != nil {
+			return err
+		}
+	}
+	// The record may alias pebble's buffer, which closer releases.
+	r.CoinbaseScript = slices.Clone(r.CoinbaseScript)
+	for i := range r.Out {
+		r.Out[i].Data = slices.Clone(r.Out[i].Data)
+	}
+	return nil
+}
+
+func notFound(err error) error {
+	if err == pebble.ErrNotFound {
+		return chain.ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,95 @@
+package internal_test
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/vestigo-forensics/vestigo"
+
+// layers is the import table of DEVELOPERS.md: a package may import only
+// packages of strictly lower layers. Every package must be listed here, so
+// that placing a new one is a decision.
+var layers = map[string]int{
+	"internal/chain":     0, // chain-neutral domain types
+	"internal/btc":       1, // chain adapters
+	"internal/index":     2, // storage
+	"internal/blockfile": 2, // sources
+	"internal/btcrpc":    2,
+	"internal/ingest":    3, // sources → storage; analysis (cluster, trace, detect) joins this layer
+	"internal/scenario":  4, // cases, evidence, reports, seizure, scenarios
+	"internal/workspace": 5, // the composition root
+	"internal/btcdtest":  5, // test harness: imported by tests only
+	"cmd/vestigo":        6, // interfaces (CLI; later API and web)
+}
+
+type pkg struct {
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+	Deps         []string
+}
+
+func listPackages(t *testing.T, args ...string) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list", "-json"}, args...)...)
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	var pkgs []pkg
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func TestLayers(t *testing.T) {
+	for _, p := range listPackages(t, "./...") {
+		rel, ok := strings.CutPrefix(p.ImportPath, module+"/")
+		if !ok || rel == "internal" {
+			continue // the module root or this test package
+		}
+		layer, ok := layers[rel]
+		if !ok {
+			t.Errorf("package %s is not in the layer table of internal/layers_test.go (and DEVELOPERS.md)", rel)
+			continue
+		}
+		for _, imp := range p.Imports {
+			dep, ok := strings.CutPrefix(imp, module+"/")
+			if !ok {
+				continue
+			}
+			if dep == "internal/btcdtest" {
+				t.Errorf("%s imports the test harness %s outside its tests", rel, dep)
+			}
+			if l, ok := layers[dep]; ok && l >= layer {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports must go to lower layers", rel, layer, dep, l)
+			}
+		}
+	}
+}
+
+// TestProductDoesNotLinkBtcdDatabase keeps btcd's database and indexers
+// (the benchmark peer) out of the product.
+func TestProductDoesNotLinkBtcdDatabase(t *testing.T) {
+	for _, p := range listPackages(t, "-deps", "./cmd/vestigo") {
+		for _, banned := range []string{"github.com/btcsuite/btcd/database", "github.com/btcsuite/btcd/blockchain"} {
+			if strings.HasPrefix(p.ImportPath, banned) {
+				t.Errorf("the vestigo binary links %s", p.ImportPath)
+			}
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package workspace
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/vestigo-forensics/vestigo/internal/btc"
+	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/index"
+)
+
+// Selector restricts resolution to a chain and network ("" = any).
+type Selector struct {
+	Chain   chain.Chain
+	Network chain.Network
+}
+
+func (s Selector) check() error {
+	if s.Chain != "" && s.Chain != chain.Bitcoin {
+		return fmt.Errorf("workspace: %w: chain %q is not supported yet (btc)", chain.ErrInvalid, s.Chain)
+	}
+	if s.Network != "" {
+		if _, err := btc.ParamsFor(s.Network); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ParseHash parses a 64-hex-digit txid or block hash.
+func ParseHash(s string) (chainhash.Hash, error) {
+	if len(s) != 64 {
+		return chainhash.Hash{}, fmt.Errorf("workspace: %w: %q is not a hash (64 hex digits)", chain.ErrInvalid, s)
+	}
+	h, err := chainhash.NewHashFromStr(s)
+	if err != nil || strings.Trim(strings.ToLower(s), "0123456789abcdef") != "" {
+		return chainhash.Hash{}, fmt.Errorf("workspace: %w: %q is not a hash (64 hex digits)", chain.ErrInvalid, s)
+	}
+	return *h, nil
+}
+
+// Address resolves a textual address to the index that holds it.
+func (w *Workspace) Address(s string, sel Selector) (*index.Index, btc.Addr, error) {
+	if err := sel.check(); err != nil {
+		return nil, btc.Addr{}, err
+	}
+	s = strings.TrimSpace(s)
+	valid := map[chain.Network]btc.Addr{}
+	for _, p := range btc.NetworksOf(s) {
+		a, _ := p.DecodeAddr(s)
+		valid[p.Network] = a
+	}
+	if len(valid) == 0 {
+		if sel.Network != "" {
+			p, _ := btc.ParamsFor(sel.Network)
+			_, err := p.DecodeAddr(s)
+			return nil, btc.Addr{}, err
+		}
+		return nil, btc.Addr{}, fmt.Errorf("workspace: %w: %q is not a Bitcoin address", chain.ErrInvalid, s)
+	}
+	if sel.Network != "" {
+		if _, ok := valid[sel.Network]; !ok {
+			return nil, btc.Addr{}, fmt.Errorf("workspace: %w: %q is not a %s address", chain.ErrInvalid, s, sel.Network)
+		}
+	}
+	cands, err := w.candidates(sel.Network, func(l chain.Ledger) bool { _, ok := valid[l.Network]; return ok })
+	if err != nil {
+		return nil, btc.Addr{}, err
+	}
+	ix, a, err := lookup(cands, "address "+s, func(ix *index.Index) (btc.Addr, error) {
+		a := valid[ix.Params().Network]
+		_, err := ix.AddrIDOf(a)
+		return a, err
+	})
+	return ix, a, err
+}
+
+// Tx resolves a txid to the index that holds it.
+func (w *Workspace) Tx(s string, sel Selector) (*index.Index, chainhash.Hash, error) {
+	if err := sel.check(); err != nil {
+		return nil, chainhash.Hash{}, err
+	}
+	h, err := ParseHash(strings.TrimSpace(s))
+	if err != nil {
+		return nil, h, err
+	}
+	cands, err := w.candidates(sel.Network, nil)
+	if err != nil {
+		return nil, h, err
+	}
+	ix, _, err := lookup(cands, "transaction "+h.String(), func(ix *index.Index) (*index.TxRecord, error) {
+		return ix.Record(h)
+	})
+	return ix, h, err
+}
+
+// Block resolves a block height or hash to an index and a height.
+func (w *Workspace) Block(s string, sel Selector) (*index.Index, int64, error) {
+	if err := sel.check(); err != nil {
+		return nil, 0, err
+	}
+	s = strings.TrimSpace(s)
+	cands, err := w.candidates(sel.Network, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(s) < 64 {
+		height, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || height < 0 {
+			return nil, 0, fmt.Errorf("workspace: %w: %q is neither a block height nor a block hash", chain.ErrInvalid, s)
+		}
+		return lookup(cands, fmt.Sprintf("block %d", height), func(ix *index.Index) (int64, error) {
+			if height > ix.Tip().Height {
+				return 0, chain.ErrNotFound
+			}
+			return height, nil
+		})
+	}
+	h, err := ParseHash(s)
+	if err != nil {
+		return nil, 0, fmt.Errorf("workspace: %w: %q is neither a block height nor a block hash", chain.ErrInvalid, s)
+	}
+	return lookup(cands, "block "+h.String(), func(ix *index.Index) (int64, error) { return ix.HeightOf(h) })
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make demo: generate the ransomware scenario on a private regtest chain,
+# import it into a fresh data directory, check it, and print what to open.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
+V="$ROOT/bin/vestigo"
+DEMO="$ROOT/demo"
+DATA="$DEMO/vestigo-data"
+SEED=${DEMO_SEED:-7}
+
+rm -rf "$DEMO"
+mkdir -p "$DEMO"
+echo "== generating the ransomware scenario (seed $SEED) into demo/chain"
+"$V" generate btc --out "$DEMO/chain" --seed "$SEED" --scenario ransomware >"$DEMO/generate.txt"
+head -n 2 "$DEMO/generate.txt"
+echo
+echo "== importing it into demo/vestigo-data"
+"$V" --data "$DATA" import btc --blocks "$DEMO/chain"
+echo
+echo "== verifying the index"
+"$V" --data "$DATA" index verify | tail -n 1
+echo
+# The scenario's story and the commands to follow the money, run against
+# the demo's data directory.
+sed -n '/^Scenario:/,$p' "$DEMO/generate.txt" | sed "s|  vestigo |  bin/vestigo --data demo/vestigo-data |"
+echo
+echo "Every command takes --json. The ground truth of the scenario is in demo/chain/ground-truth.json."
