@@ -166,11 +166,6 @@ then scan every input and output once on one goroutine.`,
 			if ix, err = ws.Index(ledger, false); err != nil {
 				return err
 			}
-			if res.StoreBytes, err = ix.DiskSize(); err != nil {
-				return err
-			}
-			res.StoreRatio = float64(res.StoreBytes) / float64(res.RawBytes)
-			res.BytesPerTx = float64(res.StoreBytes) / float64(res.Txs)
 			cold, err := scanAll(ix)
 			if err != nil {
 				return err
@@ -184,6 +179,15 @@ then scan every input and output once on one goroutine.`,
 			res.ScanSeconds = warm.Seconds()
 			res.ScanTxPerSec = float64(st.Txs) / res.ScanSeconds
 			res.ScanIOPerSec = float64(st.Inputs+st.Outputs) / res.ScanSeconds
+			storeDir := ix.Dir()
+			if err := ws.Close(); err != nil {
+				return err
+			}
+			if res.StoreBytes, err = index.DiskSize(storeDir); err != nil {
+				return err
+			}
+			res.StoreRatio = float64(res.StoreBytes) / float64(res.RawBytes)
+			res.BytesPerTx = float64(res.StoreBytes) / float64(res.Txs)
 			res.PeakRSS = peakRSS()
 			if asJSON {
 				return a.printJSON(res)
@@ -208,14 +212,15 @@ then scan every input and output once on one goroutine.`,
 	return cmd
 }
 
-// scanAll reads every input and output once, the access pattern of the
-// whole-chain analyses, and returns how long it took.
+// scanAll reads every input (previous output, value, address) and every
+// output (value, address) once, as the whole-chain analyses do, and
+// returns how long it took.
 func scanAll(ix *index.Index) (time.Duration, error) {
 	prev := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(prev)
 	var sum uint64
 	t0 := time.Now()
-	err := ix.Scan(0, -1, func(r *index.TxRecord) error {
+	err := ix.ScanFlows(0, -1, func(r *index.TxRecord) error {
 		for i := range r.In {
 			sum += r.In[i].Value + uint64(r.In[i].Addr)
 		}

@@ -96,42 +96,19 @@ func DecodeBlock(raw []byte) (*Block, error) {
 	for i, mt := range msg.Transactions {
 		tx := &b.Txs[i]
 		loc := locs[i]
-		tx.Version = mt.Version
-		tx.LockTime = mt.LockTime
-		tx.Size = loc.TxLen
-		base := mt.SerializeSizeStripped()
-		stripped += base
-		tx.Weight = base*3 + loc.TxLen
-		tx.Segwit = mt.HasWitness()
-		tx.Txid = txid(h, raw[loc.TxStart:loc.TxStart+loc.TxLen], base, tx.Segwit)
-		txids[i] = tx.Txid
-		tx.Coinbase = i == 0 && len(mt.TxIn) == 1 && mt.TxIn[0].PreviousOutPoint.Index == wire.MaxPrevOutIndex &&
-			mt.TxIn[0].PreviousOutPoint.Hash == (chainhash.Hash{})
-		if i == 0 && !tx.Coinbase {
-			return nil, fmt.Errorf("btc: %w: first transaction of block %s is not a coinbase", chain.ErrInvalid, b.Hash)
-		}
-		if len(mt.TxIn) == 0 || len(mt.TxOut) == 0 {
-			return nil, fmt.Errorf("btc: %w: transaction %s has no inputs or no outputs", chain.ErrInvalid, tx.Txid)
-		}
 		tx.In, ins = ins[:len(mt.TxIn):len(mt.TxIn)], ins[len(mt.TxIn):]
-		for j, in := range mt.TxIn {
-			tx.In[j] = TxIn{PrevTxid: in.PreviousOutPoint.Hash, PrevVout: in.PreviousOutPoint.Index, Sequence: in.Sequence}
-		}
-		if tx.Coinbase {
-			tx.CoinbaseScript = mt.TxIn[0].SignatureScript
-		}
 		tx.Out, outs = outs[:len(mt.TxOut):len(mt.TxOut)], outs[len(mt.TxOut):]
-		for j, out := range mt.TxOut {
-			if out.Value < 0 || out.Value > MaxMoney {
-				return nil, fmt.Errorf("btc: %w: transaction %s output %d has value %d", chain.ErrInvalid, tx.Txid, j, out.Value)
+		base, err := fillTx(tx, mt, raw[loc.TxStart:loc.TxStart+loc.TxLen], h)
+		if err != nil {
+			return nil, err
+		}
+		stripped += base
+		txids[i] = tx.Txid
+		if tx.Coinbase != (i == 0) {
+			if i == 0 {
+				return nil, fmt.Errorf("btc: %w: first transaction of block %s is not a coinbase", chain.ErrInvalid, b.Hash)
 			}
-			o := &tx.Out[j]
-			o.Value = uint64(out.Value)
-			o.Type, o.Addr = Classify(out.PkScript)
-			switch o.Type {
-			case chain.OpReturn, chain.BareMultisig, chain.NonStandard:
-				o.Script = out.PkScript
-			}
+			return nil, fmt.Errorf("btc: %w: transaction %d of block %s is a second coinbase", chain.ErrInvalid, i, b.Hash)
 		}
 	}
 	b.StrippedSize = stripped
@@ -141,6 +118,61 @@ func DecodeBlock(raw []byte) (*Block, error) {
 			chain.ErrInvalid, b.Hash, msg.Header.MerkleRoot, root)
 	}
 	return b, nil
+}
+
+// DecodeTx parses one serialized transaction (as in a block, or as
+// getrawtransaction returns it), computes its txid and classifies its
+// outputs.
+func DecodeTx(raw []byte) (*Tx, error) {
+	var mt wire.MsgTx
+	r := bytes.NewReader(raw)
+	if err := mt.Deserialize(r); err != nil {
+		return nil, fmt.Errorf("btc: %w: transaction does not parse: %v", chain.ErrInvalid, err)
+	}
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("btc: %w: transaction has %d trailing bytes", chain.ErrInvalid, r.Len())
+	}
+	tx := &Tx{In: make([]TxIn, len(mt.TxIn)), Out: make([]TxOut, len(mt.TxOut))}
+	if _, err := fillTx(tx, &mt, raw, sha256.New()); err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+// fillTx fills tx (whose In and Out have the right lengths) from a parsed
+// transaction and its raw bytes, and returns its stripped size.
+func fillTx(tx *Tx, mt *wire.MsgTx, raw []byte, h hash.Hash) (int, error) {
+	tx.Version = mt.Version
+	tx.LockTime = mt.LockTime
+	tx.Size = len(raw)
+	base := mt.SerializeSizeStripped()
+	tx.Weight = base*3 + len(raw)
+	tx.Segwit = mt.HasWitness()
+	tx.Txid = txid(h, raw, base, tx.Segwit)
+	if len(mt.TxIn) == 0 || len(mt.TxOut) == 0 {
+		return 0, fmt.Errorf("btc: %w: transaction %s has no inputs or no outputs", chain.ErrInvalid, tx.Txid)
+	}
+	tx.Coinbase = len(mt.TxIn) == 1 && mt.TxIn[0].PreviousOutPoint.Index == wire.MaxPrevOutIndex &&
+		mt.TxIn[0].PreviousOutPoint.Hash == (chainhash.Hash{})
+	for j, in := range mt.TxIn {
+		tx.In[j] = TxIn{PrevTxid: in.PreviousOutPoint.Hash, PrevVout: in.PreviousOutPoint.Index, Sequence: in.Sequence}
+	}
+	if tx.Coinbase {
+		tx.CoinbaseScript = mt.TxIn[0].SignatureScript
+	}
+	for j, out := range mt.TxOut {
+		if out.Value < 0 || out.Value > MaxMoney {
+			return 0, fmt.Errorf("btc: %w: transaction %s output %d has value %d", chain.ErrInvalid, tx.Txid, j, out.Value)
+		}
+		o := &tx.Out[j]
+		o.Value = uint64(out.Value)
+		o.Type, o.Addr = Classify(out.PkScript)
+		switch o.Type {
+		case chain.OpReturn, chain.BareMultisig, chain.NonStandard:
+			o.Script = out.PkScript
+		}
+	}
+	return base, nil
 }
 
 // txid hashes the non-witness serialization of a raw transaction: for a
@@ -249,8 +281,15 @@ func Subsidy(p *Params, height int64) uint64 {
 // BlockHeight returns the BIP34 height encoded at the start of a coinbase
 // script, if any.
 func BlockHeight(coinbaseScript []byte) (int64, bool) {
-	if len(coinbaseScript) < 2 {
+	if len(coinbaseScript) == 0 {
 		return 0, false
+	}
+	// Heights 0 to 16 are pushed as OP_0 and OP_1…OP_16, as Core does.
+	switch op := coinbaseScript[0]; {
+	case op == 0x00:
+		return 0, true
+	case op >= 0x51 && op <= 0x60:
+		return int64(op - 0x50), true
 	}
 	n := int(coinbaseScript[0])
 	if n < 1 || n > 8 || len(coinbaseScript) < 1+n {

@@ -149,3 +149,31 @@ func FuzzClassify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeTx: arbitrary bytes never panic; a transaction that decodes
+// has the txid btcd computes and consistent sizes.
+func FuzzDecodeTx(f *testing.F) {
+	raw := btcdTestdata(f, "wire/testdata/block-00000000000000000021868c2cefc52a480d173c849412fe81c4e5ab806f94ab.blk")
+	var msg wire.MsgBlock
+	if err := msg.Deserialize(bytes.NewReader(raw)); err != nil {
+		f.Fatal(err)
+	}
+	for _, tx := range msg.Transactions[:8] {
+		var b bytes.Buffer
+		tx.Serialize(&b)
+		f.Add(b.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		tx, err := DecodeTx(raw)
+		if err != nil {
+			return
+		}
+		var mt wire.MsgTx
+		if err := mt.Deserialize(bytes.NewReader(raw)); err != nil {
+			t.Fatalf("DecodeTx accepted what btcd refuses: %v", err)
+		}
+		if tx.Txid != mt.TxHash() || tx.Size != len(raw) || tx.Weight < tx.Size || tx.VSize() > tx.Size {
+			t.Fatalf("txid %s (btcd %s), size %d weight %d", tx.Txid, mt.TxHash(), tx.Size, tx.Weight)
+		}
+	})
+}

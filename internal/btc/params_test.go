@@ -48,3 +48,17 @@ func TestMagicBytes(t *testing.T) {
 }
 
 func hexDecode(s string) ([]byte, error) { return hex.DecodeString(s) }
+
+func TestBlockHeight(t *testing.T) {
+	cases := []struct {
+		script string
+		height int64
+		ok     bool
+	}{{"00", 0, true}, {"51", 1, true}, {"60", 16, true}, {"0111", 17, true}, {"03ab7c08", 556203, true}, {"", 0, false}, {"09ffffffffffffffffff", 0, false}}
+	for _, c := range cases {
+		b, _ := hex.DecodeString(c.script)
+		if h, ok := BlockHeight(b); h != c.height || ok != c.ok {
+			t.Errorf("%s: %d %v, want %d %v", c.script, h, ok, c.height, c.ok)
+		}
+	}
+}

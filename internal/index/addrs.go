@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/cockroachdb/pebble"
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
@@ -160,6 +161,7 @@ func (w *Writer) newAddr(id AddrID, a *btc.Addr, script []byte) {
 	}
 	w.tail.buf = appendAddr(w.tail.buf, a, script)
 	w.tail.dirty = true
+	w.filterAdd(a)
 	w.key = addrKey(w.key, a.Bytes(), id)
 	w.set(w.key, nil)
 }
@@ -223,4 +225,58 @@ func (w *Writer) dropAddrs(first AddrID) error {
 		}
 	}
 	return nil
+}
+
+// addrFilter tells, without touching the store, that an address is new: a
+// Bloom filter over the lookup prefixes of every stored address. It has
+// no false negatives; its false positives (about 1%) cost a store lookup.
+// Without it, every first appearance of an address, most of a chain's
+// outputs, would search the store. It is built when the writer starts and
+// rebuilt, four times larger, when it fills (at a commit, when the store
+// holds everything).
+type addrFilter struct {
+	f        *bloom.BloomFilter
+	n, limit uint
+}
+
+const minFilterAddrs = 1 << 20
+
+// buildFilter fills a filter sized for four times the stored addresses.
+func (w *Writer) buildFilter() error {
+	stored := uint(w.tip.NextAddr - 1)
+	limit := max(4*stored, minFilterAddrs)
+	f := bloom.NewWithEstimates(limit, 0.01)
+	it, err := w.ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tAddr}, UpperBound: []byte{tAddr + 1}})
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer it.Close()
+	n := uint(0)
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != addrKeyLen {
+			return fmt.Errorf("index: %w: address key %x", ErrCorrupt, k)
+		}
+		f.Add(k[1 : 1+addrPrefix])
+		n++
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	w.filter = addrFilter{f: f, n: n, limit: limit}
+	return nil
+}
+
+// mayExist reports whether a might be stored (false: it is certainly new).
+func (w *Writer) mayExist(a *btc.Addr) bool {
+	var p [addrPrefix]byte
+	copy(p[:], a.Bytes())
+	return w.filter.f.Test(p[:])
+}
+
+func (w *Writer) filterAdd(a *btc.Addr) {
+	var p [addrPrefix]byte
+	copy(p[:], a.Bytes())
+	w.filter.f.Add(p[:])
+	w.filter.n++
 }

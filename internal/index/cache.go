@@ -27,14 +27,36 @@ type utxoOut struct {
 	spent bool
 }
 
+// utxoGen keeps its records in fixed-size blocks, so that growing never
+// copies what is already there.
 type utxoGen struct {
 	m    map[chainhash.Hash]uint32
-	txs  []utxoTx
-	outs []utxoOut
+	txs  slab[utxoTx]
+	outs slab[utxoOut]
 }
 
+const slabBlock = 1 << 16
+
+// slab is an append-only array in blocks of slabBlock elements.
+type slab[T any] struct {
+	blocks [][]T
+	n      int
+}
+
+func (s *slab[T]) add(v T) uint32 {
+	if s.n%slabBlock == 0 {
+		s.blocks = append(s.blocks, make([]T, 0, slabBlock))
+	}
+	b := &s.blocks[len(s.blocks)-1]
+	*b = append(*b, v)
+	s.n++
+	return uint32(s.n - 1)
+}
+
+func (s *slab[T]) at(i uint32) *T { return &s.blocks[i/slabBlock][i%slabBlock] }
+
 func newUtxoGen(hint int) *utxoGen {
-	return &utxoGen{m: make(map[chainhash.Hash]uint32, hint/4), txs: make([]utxoTx, 0, hint), outs: make([]utxoOut, 0, 2*hint)}
+	return &utxoGen{m: make(map[chainhash.Hash]uint32, hint/4)}
 }
 
 type utxoCache struct {
@@ -54,20 +76,19 @@ func newUtxoCache(limit int) *utxoCache {
 // spent (OP_RETURN) are entered as spent.
 func (c *utxoCache) add(txid chainhash.Hash, key TxKey, outs []OutRecord) {
 	g := c.young
-	t := utxoTx{key: key, first: uint32(len(g.outs)), n: uint32(len(outs))}
+	t := utxoTx{key: key, first: uint32(g.outs.n), n: uint32(len(outs))}
 	for i := range outs {
 		o := &outs[i]
 		spent := o.Type == codeOpReturn
 		if !spent {
 			t.live++
 		}
-		g.outs = append(g.outs, utxoOut{value: o.Value, addr: o.Addr, typ: o.Type, spent: spent})
+		g.outs.add(utxoOut{value: o.Value, addr: o.Addr, typ: o.Type, spent: spent})
 	}
 	if t.live == 0 {
 		return
 	}
-	g.m[txid] = uint32(len(g.txs))
-	g.txs = append(g.txs, t)
+	g.m[txid] = g.txs.add(t)
 }
 
 // spend looks up and marks spent output vout of txid. found is false when
@@ -78,11 +99,11 @@ func (c *utxoCache) spend(txid *chainhash.Hash, vout uint32) (key TxKey, out utx
 		if !ok {
 			continue
 		}
-		t := &g.txs[i]
+		t := g.txs.at(i)
 		if vout >= t.n {
 			return t.key, utxoOut{}, true, true
 		}
-		o := &g.outs[t.first+vout]
+		o := g.outs.at(t.first + vout)
 		if o.spent {
 			return t.key, *o, true, true
 		}
@@ -98,7 +119,7 @@ func (c *utxoCache) spend(txid *chainhash.Hash, vout uint32) (key TxKey, out utx
 
 // rotate drops the old generation if the young one is full.
 func (c *utxoCache) rotate() {
-	if len(c.young.txs) < c.limit {
+	if c.young.txs.n < c.limit {
 		return
 	}
 	c.old = c.young

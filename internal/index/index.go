@@ -175,9 +175,14 @@ func (ix *Index) Compact() error {
 }
 
 // DiskSize returns the bytes the store's files take on disk.
-func (ix *Index) DiskSize() (int64, error) {
+func (ix *Index) DiskSize() (int64, error) { return DiskSize(ix.dir) }
+
+// DiskSize returns the bytes the files of a (closed) store take on disk.
+// An open store also keeps obsolete write-ahead logs for reuse and deletes
+// replaced tables in the background, so this is its size at rest.
+func DiskSize(dir string) (int64, error) {
 	var total int64
-	err := filepath.WalkDir(ix.dir, func(_ string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -191,7 +196,7 @@ func (ix *Index) DiskSize() (int64, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("index: size of %s: %w", ix.dir, err)
+		return 0, fmt.Errorf("index: size of %s: %w", dir, err)
 	}
 	return total, nil
 }

@@ -98,7 +98,7 @@ func (ix *Index) Block(height int64, withTxids bool) (*chain.Block, error) {
 	}
 	if withTxids {
 		b.Txids = make([]string, 0, br.TxCount)
-		err := ix.scanBlocks(height, height, func(r *TxRecord) error {
+		err := ix.scanBlocks(height, height, true, func(r *TxRecord) error {
 			b.Txids = append(b.Txids, r.Txid.String())
 			return nil
 		})

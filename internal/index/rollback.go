@@ -28,6 +28,7 @@ func (w *Writer) Rollback(height int64) error {
 	w.utxo = newUtxoCache(w.opt.CacheTxs)
 	w.addrs = newAddrCache(w.opt.CacheAddrs)
 	w.ix.headers.reset()
+	// Dropped addresses stay in the filter as harmless false positives.
 	return w.loadTail()
 }
 
@@ -44,7 +45,7 @@ func (w *Writer) disconnect() error {
 	del := func(k []byte) { w.batch.Delete(k, nil) }
 	var key []byte
 	ntx := 0
-	err = w.ix.scanBlocks(h, h, func(r *TxRecord) error {
+	err = w.ix.scanBlocks(h, h, true, func(r *TxRecord) error {
 		ntx++
 		key = txidKey(key, r.Txid[:], r.Key)
 		del(key)
@@ -53,7 +54,8 @@ func (w *Writer) disconnect() error {
 		for _, in := range r.In {
 			if in.PrevKey.Height() < h {
 				key = outKey(key, in.Addr, in.PrevKey, in.Vout)
-				w.set(key, appendOutValue(w.val[:0], in.Value, 0, 0))
+				w.val = appendOutValue(w.val[:0], in.Value, 0, 0)
+				w.set(key, w.val)
 			}
 		}
 		for j, o := range r.Out {

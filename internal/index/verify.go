@@ -191,7 +191,7 @@ func (v *verifier) transactions(ctx context.Context, progress VerifyProgress) er
 	fees := make([]uint64, len(v.blockTx))
 	coinbaseOut := make([]uint64, len(v.blockTx))
 	lastHeight := int64(-1)
-	err := v.ix.scanBlocks(0, v.tip.Height, func(r *TxRecord) error {
+	err := v.ix.scanBlocks(0, v.tip.Height, true, func(r *TxRecord) error {
 		h := r.Key.Height()
 		if h != lastHeight {
 			if ctx.Err() != nil {
@@ -329,7 +329,7 @@ func (v *verifier) locate(ctx context.Context) error {
 	ix := v.ix
 	var buf []byte
 	var prev TxRecord
-	err := ix.scanBlocks(0, v.tip.Height, func(r *TxRecord) error {
+	err := ix.scanBlocks(0, v.tip.Height, true, func(r *TxRecord) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -439,7 +439,7 @@ func (v *verifier) txids(ctx context.Context, _ VerifyProgress) error {
 			v.problem("txids", "txid index entry %x names no matching transaction", k)
 		}
 	}
-	return v.ix.scanBlocks(0, v.tip.Height, func(r *TxRecord) error {
+	return v.ix.scanBlocks(0, v.tip.Height, true, func(r *TxRecord) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

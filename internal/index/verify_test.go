@@ -146,19 +146,20 @@ func rewriteChunk(t *testing.T, ix *Index, h int64, edit func(*TxRecord)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, rest, err := decodeChunkHeader(v)
+	c, err := openChunk(v, MakeTxKey(h, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := []byte{byte(n)}
-	for i := 0; i < n; i++ {
+	var w chunkWriter
+	for c.i < c.n {
 		var r TxRecord
-		if rest, err = decodeTx(rest, MakeTxKey(h, i), &r); err != nil {
+		if err := c.next(&r, true); err != nil {
 			t.Fatal(err)
 		}
 		edit(&r)
-		out = appendTx(out, &r)
+		w.add(&r)
 	}
+	out := w.encode(nil)
 	closer.Close()
 	set(t, ix, chunkKey(nil, h, 0), out)
 }
@@ -168,11 +169,15 @@ func TestRecordRoundTrip(t *testing.T) {
 		In:  []InRecord{{PrevKey: MakeTxKey(7, 0), Vout: 2, Sequence: 0xfffffffd, Value: 123456789, Addr: 42, Type: 4}},
 		Out: []OutRecord{{Value: 5, Addr: 9, Type: 6}, {Value: 0, Type: codeOpReturn, Data: []byte("hello")}}}
 	r.Txid[0] = 0xab
-	b := appendTx(nil, &r)
+	var w chunkWriter
+	w.add(&r)
+	c, err := openChunk(w.encode(nil), r.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got TxRecord
-	rest, err := decodeTx(b, r.Key, &got)
-	if err != nil || len(rest) != 0 {
-		t.Fatal(err, len(rest))
+	if err := c.next(&got, true); err != nil || c.done() != nil {
+		t.Fatal(err, c.done())
 	}
 	if got.Txid != r.Txid || got.Version != -1 || got.LockTime != r.LockTime || got.In[0] != r.In[0] ||
 		got.Out[0].Value != 5 || string(got.Out[1].Data) != "hello" || got.Weight != 661 || !got.Segwit {

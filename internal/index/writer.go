@@ -41,9 +41,14 @@ type Writer struct {
 	addrs *addrCache
 
 	rec    TxRecord
-	chunk  []byte
+	chunk  chunkWriter
 	val    []byte
 	tail   addrTail
+	filter addrFilter
+
+	stage      stager     // the writes of the next batch, sorted at commit
+	committing chan error // the commit in flight
+	failed     error      // a failed commit: the writer is unusable
 	key    []byte
 	closed bool
 }
@@ -65,10 +70,14 @@ func (ix *Index) NewWriter(opt WriterOptions) (*Writer, error) {
 		opt.CacheAddrs = 1 << 21
 	}
 	w := &Writer{
-		ix: ix, opt: opt, batch: ix.db.NewBatch(), tip: ix.tip,
+		ix: ix, opt: opt, batch: ix.db.NewBatchWithSize(opt.BatchBytes + opt.BatchBytes/8), tip: ix.tip,
 		utxo: newUtxoCache(opt.CacheTxs), addrs: newAddrCache(opt.CacheAddrs),
 	}
 	if err := w.loadTail(); err != nil {
+		w.batch.Close()
+		return nil, err
+	}
+	if err := w.buildFilter(); err != nil {
 		w.batch.Close()
 		return nil, err
 	}
@@ -93,26 +102,70 @@ func (w *Writer) Close() error {
 	return err
 }
 
-// Flush commits the pending batch with its tip.
-func (w *Writer) Flush() error {
-	if w.batch.Empty() {
+// Flush commits the pending batch with its tip and waits until every
+// batch is committed.
+func (w *Writer) Flush() error { return w.commit(true) }
+
+// commit hands the pending batch to a committing goroutine, so that the
+// next batch is staged while pebble applies this one. Before that it waits
+// for the previous commit: the caches drop only what is committed, since
+// the writer reads the store for what they miss. With wait, it also waits
+// for this commit.
+func (w *Writer) commit(wait bool) error {
+	if err := w.waitCommit(); err != nil {
+		return err
+	}
+	if w.batch.Empty() && w.stage.len() == 0 {
 		return nil
 	}
-	w.batch.Set(keyTip, w.tip.encode(), nil)
+	w.utxo.rotate()
+	w.addrs.rotate()
+	w.set(keyTip, w.tip.encode())
+	w.stage.sortInto(w.batch)
 	opt := pebble.NoSync
 	if w.opt.Sync {
 		opt = pebble.Sync
 	}
-	if err := w.batch.Commit(opt); err != nil {
-		return fmt.Errorf("index: commit at height %d: %w", w.tip.Height, err)
+	b, tip := w.batch, w.tip
+	done := make(chan error, 1)
+	go func() {
+		err := b.Commit(opt)
+		b.Close()
+		if err == nil {
+			w.ix.mu.Lock()
+			w.ix.tip = tip
+			w.ix.mu.Unlock()
+		} else {
+			err = fmt.Errorf("index: commit at height %d: %w", tip.Height, err)
+		}
+		done <- err
+	}()
+	w.committing = done
+	// A fresh batch of the full size: a reused one would drop its large
+	// buffer and grow it again by copying.
+	w.batch = w.ix.db.NewBatchWithSize(w.opt.BatchBytes + w.opt.BatchBytes/8)
+	if wait || w.filter.n > w.filter.limit {
+		if err := w.waitCommit(); err != nil {
+			return err
+		}
 	}
-	w.batch.Reset()
-	w.ix.mu.Lock()
-	w.ix.tip = w.tip
-	w.ix.mu.Unlock()
-	w.utxo.rotate()
-	w.addrs.rotate()
+	if w.filter.n > w.filter.limit {
+		return w.buildFilter() // reads the store: everything is committed
+	}
 	return nil
+}
+
+// waitCommit waits for the commit in flight, if any.
+func (w *Writer) waitCommit() error {
+	if w.committing == nil {
+		return nil
+	}
+	err := <-w.committing
+	w.committing = nil
+	if err != nil {
+		w.failed = err
+	}
+	return w.failed
 }
 
 // Sync makes everything committed so far durable on disk.
@@ -126,17 +179,15 @@ func (w *Writer) Sync() error {
 	return nil
 }
 
-func (w *Writer) set(key, value []byte) {
-	op := w.batch.SetDeferred(len(key), len(value))
-	copy(op.Key, key)
-	copy(op.Value, value)
-	op.Finish()
-}
+func (w *Writer) set(key, value []byte) { w.stage.set(key, value) }
 
 // Add appends block b at the tip. b must extend the tip (or be the
 // network's genesis block on an empty index). On error nothing of b is
 // written, and the writer must not be used further except for Close.
 func (w *Writer) Add(b *btc.Block) error {
+	if w.failed != nil {
+		return w.failed
+	}
 	height := w.tip.Height + 1
 	if w.tip.Height < 0 {
 		if b.Hash != w.ix.params.GenesisHash() {
@@ -162,8 +213,7 @@ func (w *Writer) Add(b *btc.Block) error {
 	mark := w.batch.Len()
 	tip := w.tip
 	var coinbaseOut uint64
-	w.chunk = w.chunk[:0]
-	nInChunk := 0
+	w.chunk.reset()
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		key := MakeTxKey(height, i)
@@ -174,17 +224,12 @@ func (w *Writer) Add(b *btc.Block) error {
 		if tx.Coinbase {
 			coinbaseOut = w.rec.OutputValue()
 		}
-		if nInChunk == 0 {
-			w.chunk = append(w.chunk, 0) // count, patched below
-		}
-		w.chunk = appendTx(w.chunk, &w.rec)
-		nInChunk++
-		if nInChunk == chunkTxs || i == len(b.Txs)-1 {
-			w.chunk[0] = byte(nInChunk)
+		w.chunk.add(&w.rec)
+		if w.chunk.n == chunkTxs || i == len(b.Txs)-1 {
 			w.key = chunkKey(w.key, height, i/chunkTxs)
-			w.set(w.key, w.chunk)
-			w.chunk = w.chunk[:0]
-			nInChunk = 0
+			w.val = w.chunk.encode(w.val)
+			w.set(w.key, w.val)
+			w.chunk.reset()
 		}
 	}
 	if limit := btc.Subsidy(w.ix.params, height) + br.Fees; coinbaseOut > limit && height > 0 {
@@ -199,8 +244,8 @@ func (w *Writer) Add(b *btc.Block) error {
 	tip.Height = height
 	tip.Hash = b.Hash
 	w.tip = tip
-	if w.batch.Len() >= w.opt.BatchBytes {
-		return w.Flush()
+	if w.stage.len()+w.batch.Len() >= w.opt.BatchBytes {
+		return w.commit(false)
 	}
 	return nil
 }
@@ -211,7 +256,9 @@ func (w *Writer) Add(b *btc.Block) error {
 // before are unaffected.
 func (w *Writer) abort(mark int) {
 	_ = mark
+	_ = w.waitCommit() // the tip below must be the committed one
 	w.batch.Reset()
+	w.stage = stager{}
 	w.tip = w.ix.Tip()
 	w.utxo = newUtxoCache(w.opt.CacheTxs)
 	w.addrs = newAddrCache(w.opt.CacheAddrs)
@@ -249,7 +296,8 @@ func (w *Writer) stageTx(tx *btc.Tx, key TxKey, tip *Tip, br *blockRecord) error
 				Value: out.value, Addr: out.addr, Type: out.typ})
 			// The spent output's entry gains its spender.
 			w.key = outKey(w.key, out.addr, prevKey, in.PrevVout)
-			w.set(w.key, appendOutValue(w.val[:0], out.value, key-prevKey, uint32(j)))
+			w.val = appendOutValue(w.val[:0], out.value, key-prevKey, uint32(j))
+			w.set(w.key, w.val)
 		}
 	}
 	for j := range tx.Out {
@@ -265,7 +313,8 @@ func (w *Writer) stageTx(tx *btc.Tx, key TxKey, tip *Tip, br *blockRecord) error
 			}
 			rec.Addr = id
 			w.key = outKey(w.key, id, key, uint32(j))
-			w.set(w.key, appendOutValue(w.val[:0], o.Value, 0, 0))
+			w.val = appendOutValue(w.val[:0], o.Value, 0, 0)
+			w.set(w.key, w.val)
 		}
 		r.Out = append(r.Out, rec)
 	}
@@ -307,9 +356,12 @@ func (w *Writer) addrID(a *btc.Addr, script []byte, tip *Tip) (AddrID, error) {
 	if id, ok := w.addrs.get(a); ok {
 		return id, nil
 	}
-	id, err := w.ix.lookupAddr(a)
-	if err != nil {
-		return 0, err
+	var id AddrID
+	if w.mayExist(a) {
+		var err error
+		if id, err = w.ix.lookupAddr(a); err != nil {
+			return 0, err
+		}
 	}
 	if id == 0 {
 		id = tip.NextAddr
@@ -384,19 +436,21 @@ func (ix *Index) txByKey(key TxKey, r *TxRecord) error {
 		return fmt.Errorf("index: transaction %d:%d: %w", key.Height(), key.Pos(), notFound(err))
 	}
 	defer closer.Close()
-	n, rest, err := decodeChunkHeader(v)
+	want := key.Pos() % chunkTxs
+	c, err := openChunk(v, key-TxKey(want))
 	if err != nil {
 		return err
 	}
-	want := key.Pos() % chunkTxs
-	if want >= n {
+	if want >= c.n {
 		return fmt.Errorf("index: transaction %d:%d: %w", key.Height(), key.Pos(), chain.ErrNotFound)
 	}
-	base := key - TxKey(want)
-	for i := 0; i <= want; i++ {
-		if rest, err = decodeTx(rest, base+TxKey(i), r); err != nil {
+	for i := 0; i < want; i++ {
+		if err := c.skip(); err != nil {
 			return err
 		}
+	}
+	if err := c.next(r, true); err != nil {
+		return err
 	}
 	// The record may alias pebble's buffer, which closer releases.
 	r.CoinbaseScript = slices.Clone(r.CoinbaseScript)
