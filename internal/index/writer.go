@@ -49,8 +49,8 @@ type Writer struct {
 	stage      stager     // the writes of the next batch, sorted at commit
 	committing chan error // the commit in flight
 	failed     error      // a failed commit: the writer is unusable
-	key    []byte
-	closed bool
+	key        []byte
+	closed     bool
 }
 
 // NewWriter returns the index's single writer.
