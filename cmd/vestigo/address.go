@@ -29,7 +29,7 @@ non-standard scripts under their script address "s-<sha256 of the script>".`,
 			if limit < 0 || offset < 0 {
 				return usagef("--limit and --offset must not be negative")
 			}
-			ws, err := a.workspace()
+			ws, err := a.readWorkspace()
 			if err != nil {
 				return err
 			}

@@ -110,12 +110,14 @@ then scan every input and output once on one goroutine.`,
 					return err
 				}
 			}
-			// Per-segment rates: the chain's transactions split in equal parts.
+			// Per-segment rates: the chain cut in equal parts by block bytes,
+			// to show how the rate changes as the index grows.
 			var seg []float64
-			totalTxs := uint64(0)
+			totalBytes := r.Stats().Bytes
+			step := totalBytes / int64(segments)
+			next := step
 			var segStart time.Time
 			var segTxs uint64
-			nextSeg := uint64(0)
 			bar := newBlockProgress(a.stderr, "importing")
 			st, err := ingest.Import(ctx, ix, r, ingest.Options{
 				Logger:        a.logger(),
@@ -125,15 +127,12 @@ then scan every input and output once on one goroutine.`,
 					bar.update(p)
 					if segStart.IsZero() {
 						segStart = time.Now()
-						// Estimate the chain's transactions from its blocks so far.
-						totalTxs = p.Txs * uint64(p.Target+1) / uint64(max(p.Height+1, 1))
-						nextSeg = totalTxs / uint64(segments)
 					}
-					if nextSeg > 0 && p.Txs >= nextSeg {
+					if step > 0 && (p.Bytes >= next || p.Bytes == totalBytes) && p.Txs > segTxs {
 						now := time.Now()
 						seg = append(seg, float64(p.Txs-segTxs)/now.Sub(segStart).Seconds())
 						segStart, segTxs = now, p.Txs
-						nextSeg += totalTxs / uint64(segments)
+						next += step
 					}
 				},
 			})

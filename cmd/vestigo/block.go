@@ -13,7 +13,7 @@ func (a *app) blockCommand() *cobra.Command {
 		Short: "Show a block of the indexed best chain",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.workspace()
+			ws, err := a.readWorkspace()
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,7 @@ balance equals its unspent outputs; the txid and address tables are
 complete. Exit code 4 when a problem is found.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.workspace()
+			ws, err := a.readWorkspace()
 			if err != nil {
 				return err
 			}

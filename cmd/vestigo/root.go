@@ -95,6 +95,13 @@ func (a *app) workspace() (*workspace.Workspace, error) {
 	return ws, nil
 }
 
+// readWorkspace opens the data directory for queries: read-only, so that
+// answering never changes the store.
+func (a *app) readWorkspace() (*workspace.Workspace, error) {
+	a.wsOpt.ReadOnly = true
+	return a.workspace()
+}
+
 func (a *app) selector() workspace.Selector {
 	return workspace.Selector{Chain: chain.Chain(a.chain), Network: chain.Network(a.network)}
 }

@@ -36,7 +36,7 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "Show what the data directory holds: each network's tip, counts and store size",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.workspace()
+			ws, err := a.readWorkspace()
 			if err != nil {
 				return err
 			}

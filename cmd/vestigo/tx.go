@@ -15,7 +15,7 @@ func (a *app) txCommand() *cobra.Command {
 		Short: "Show a transaction with its inputs' sources and its outputs' spends",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.workspace()
+			ws, err := a.readWorkspace()
 			if err != nil {
 				return err
 			}

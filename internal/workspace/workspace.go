@@ -59,6 +59,9 @@ type Options struct {
 	CacheBytes int64
 	// Bulk opens indexes for a long import.
 	Bulk bool
+	// ReadOnly opens indexes without write access: a query never changes
+	// the store it reads.
+	ReadOnly bool
 }
 
 // Workspace is an open data directory.
@@ -149,7 +152,10 @@ func (w *Workspace) Index(l chain.Ledger, create bool) (*index.Index, error) {
 			return nil, fmt.Errorf("workspace: %w: no %s index in %s", ErrNoData, l, w.dir)
 		}
 	}
-	ix, err := index.Open(dir, p, index.Options{Logger: w.opt.Logger, CacheBytes: w.opt.CacheBytes, Bulk: w.opt.Bulk})
+	if create && w.opt.ReadOnly {
+		return nil, fmt.Errorf("workspace: %s is opened read-only", w.dir)
+	}
+	ix, err := index.Open(dir, p, index.Options{Logger: w.opt.Logger, CacheBytes: w.opt.CacheBytes, Bulk: w.opt.Bulk, ReadOnly: w.opt.ReadOnly})
 	if err != nil {
 		if strings.Contains(err.Error(), "lock") {
 			return nil, fmt.Errorf("workspace: the %s index in %s is in use by another Vestigo process: %w", l, w.dir, err)
