@@ -49,6 +49,13 @@ type benchResult struct {
 	ScanIOPerSec     float64   `json:"scan_io_per_sec_per_core"`
 	Segments         []float64 `json:"segments_tx_per_sec"`
 	GOMAXPROCS       int       `json:"gomaxprocs"`
+
+	Writer index.WriterStats `json:"writer"`
+	// What pebble did during the import: bytes flushed from memtables and
+	// written by compactions, and the write amplification.
+	FlushedBytes   uint64  `json:"flushed_bytes"`
+	CompactedBytes uint64  `json:"compacted_bytes"`
+	WriteAmp       float64 `json:"write_amp"`
 }
 
 func (a *app) benchImportCommand() *cobra.Command {
@@ -121,7 +128,7 @@ then scan every input and output once on one goroutine.`,
 			bar := newBlockProgress(a.stderr, "importing")
 			st, err := ingest.Import(ctx, ix, r, ingest.Options{
 				Logger:        a.logger(),
-				Writer:        writerOptions(cacheMB, 0),
+				Writer:        bulk(writerOptions(cacheMB, 0)),
 				ProgressEvery: time.Millisecond,
 				Progress: func(p ingest.Progress) {
 					bar.update(p)
@@ -147,6 +154,10 @@ then scan every input and output once on one goroutine.`,
 				Seconds: st.Elapsed.Seconds(), RawBytes: st.Bytes, Segments: seg, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 			res.TxPerSec = float64(st.Txs) / res.Seconds
 			res.IOPerSec = float64(st.Inputs+st.Outputs) / res.Seconds
+			res.Writer = st.Writer
+			m := ix.Metrics()
+			tot := m.Total()
+			res.FlushedBytes, res.CompactedBytes, res.WriteAmp = uint64(m.Flush.WriteThroughput.Bytes), tot.BytesCompacted, tot.WriteAmp()
 			t0 := time.Now()
 			if err := ix.Compact(); err != nil {
 				return err
@@ -198,6 +209,8 @@ then scan every input and output once on one goroutine.`,
 			fmt.Fprintf(a.stdout, "full scan of every input and output on one goroutine: %.3fs, %.0f tx/s, %.0f inputs+outputs/s (cold cache: %.0f tx/s)\n",
 				res.ScanSeconds, res.ScanTxPerSec, res.ScanIOPerSec, res.ScanColdTxPerSec)
 			fmt.Fprintf(a.stdout, "peak RSS %.0f MiB\n", float64(res.PeakRSS)/(1<<20))
+			fmt.Fprintf(a.stdout, "store lookups: %d inputs' outputs, %d addresses (%d found); filter rebuilt %d times; pebble wrote %.0f MiB in compactions, write amplification %.1f\n",
+				res.Writer.StoredOutputs, res.Writer.AddrLookups, res.Writer.AddrFound, res.Writer.FilterRebuilds, float64(res.CompactedBytes)/(1<<20), res.WriteAmp)
 			return nil
 		},
 	}

@@ -210,6 +210,11 @@ func TestBadInput(t *testing.T) {
 	fails(t, exitUsage, "limit", "--data", data, "address", hal, "--limit", "-1")
 	fails(t, exitUsage, "unknown flag", "--data", data, "tx", tx170, "--bogus")
 	fails(t, exitFailure, "no index", "--data", t.TempDir(), "tx", tx170)
+	fails(t, exitUsage, "unknown network", "--data", data, "--network", "simnet", "status")
+	fails(t, exitUsage, "not supported", "--data", data, "--chain", "eth", "tx", tx170)
+	if r := ok(t, "--data", data, "--network", "testnet3", "status", "--json"); !strings.Contains(r.stdout, `"networks": []`) {
+		t.Fatalf("--network testnet3 (an alias of testnet) on a mainnet-only data dir: %s", r.stdout)
+	}
 
 	// Bad block files: nothing is written, the store stays verifiable.
 	truncated := blocksDir(t, full[:1<<20+12345])
@@ -335,5 +340,42 @@ func compareStores(t *testing.T, want, got string, txids, addrs []string) {
 		if a != b {
 			t.Fatalf("address %s differs", ad)
 		}
+	}
+}
+
+// TestImportStopsCleanlyOnSIGINT interrupts an import: it must say so in
+// one line, exit 130, keep what it committed, and resume.
+func TestImportStopsCleanlyOnSIGINT(t *testing.T) {
+	blocks := blocksDir(t, mainnetFile(t))
+	data := t.TempDir()
+	interrupted := 0
+	for delay := 30 * time.Millisecond; ; delay *= 2 {
+		cmd := exec.Command(vestigoBin, "--data", data, "import", "btc", "--blocks", blocks, "--commit-kb", "128")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(delay) // not synchronisation: the moment of the interruption is arbitrary
+		cmd.Process.Signal(syscall.SIGINT)
+		err := cmd.Wait()
+		if err == nil {
+			break // finished before the signal
+		}
+		ee, isExit := err.(*exec.ExitError)
+		if !isExit || ee.ExitCode() != exitInterrupted || strings.Count(errb.String(), "\n") != 1 ||
+			!strings.Contains(errb.String(), "interrupted") {
+			t.Fatalf("interrupted import: %v, stderr %q", err, errb.String())
+		}
+		interrupted++
+		if delay > 10*time.Second {
+			t.Fatal("the import never finished")
+		}
+	}
+	if interrupted == 0 {
+		t.Fatal("the import finished before the first signal; the test proves nothing")
+	}
+	if r := ok(t, "--data", data, "index", "verify"); !strings.Contains(r.stdout, "OK") {
+		t.Fatal(r.stdout)
 	}
 }

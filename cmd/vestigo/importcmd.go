@@ -75,7 +75,7 @@ or import from a copy: files that change while being read are refused.`,
 			st, err := ingest.Import(ctx, ix, r, ingest.Options{
 				Logger:   a.logger(),
 				Progress: bar.update,
-				Writer:   writerOptions(cacheMB, commitKB),
+				Writer:   bulk(writerOptions(cacheMB, commitKB)),
 			})
 			bar.done()
 			if st != nil && (err == nil || errors.Is(err, ctx.Err())) {
@@ -117,6 +117,12 @@ func writerOptions(cacheMB, commitKB int) index.WriterOptions {
 	}
 }
 
+// bulk sets the writer up for a long import.
+func bulk(o index.WriterOptions) index.WriterOptions {
+	o.Bulk = true
+	return o
+}
+
 type ingestSummary struct {
 	Network    chain.Network    `json:"network"`
 	From       int64            `json:"from_height"`
@@ -130,6 +136,7 @@ type ingestSummary struct {
 	Seconds    float64          `json:"seconds"`
 	TxPerSec   float64          `json:"tx_per_sec"`
 	RolledBack int64            `json:"rolled_back"`
+	Behind     *int64           `json:"source_behind_at,omitempty"`
 	Files      *blockfile.Stats `json:"files,omitempty"`
 }
 
@@ -142,6 +149,9 @@ func (a *app) printImport(verb string, n chain.Network, st *ingest.Stats, asJSON
 	if s.Seconds > 0 {
 		s.TxPerSec = float64(st.Txs) / s.Seconds
 	}
+	if st.SourceBehind >= 0 {
+		s.Behind = &st.SourceBehind
+	}
 	if len(fs) > 0 {
 		s.Files = &fs[0]
 	}
@@ -151,6 +161,10 @@ func (a *app) printImport(verb string, n chain.Network, st *ingest.Stats, asJSON
 	}
 	if st.RolledBack > 0 {
 		fmt.Fprintf(a.stdout, "rolled back %d blocks that the source no longer has\n", st.RolledBack)
+	}
+	if st.SourceBehind >= 0 {
+		fmt.Fprintf(a.stdout, "the source ends at block %d, below the index's tip %d, and agrees with it: the index keeps its blocks\n",
+			st.SourceBehind, st.Tip.Height)
 	}
 	if st.Blocks == 0 {
 		fmt.Fprintf(a.stdout, "btc %s: up to date at block %d %s\n", n, s.Tip, s.TipHash)

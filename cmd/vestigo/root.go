@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
@@ -29,9 +30,21 @@ type app struct {
 	wsOpt          workspace.Options
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal asks for a clean stop (work so far is committed); a
+	// second one kills the process the default way.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "vestigo: internal error: %v\n", r)
+			code = exitFailure
+		}
+	}()
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -61,6 +74,19 @@ then ask: vestigo tx TXID, vestigo address ADDR, vestigo block HEIGHT, vestigo s
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if a.chain != "" && a.chain != string(chain.Bitcoin) {
+			return usagef("--chain %q is not supported yet (btc)", a.chain)
+		}
+		if a.network != "" {
+			p, err := btc.ParamsFor(chain.Network(a.network))
+			if err != nil {
+				return usageError{err}
+			}
+			a.network = string(p.Network) // testnet3 → testnet
+		}
+		return nil
+	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dataDir, "data", workspace.DefaultDir(), "data directory (env "+workspace.EnvData+")")
 	pf.StringVar(&a.chain, "chain", "", "chain of the input, when it cannot be told from its format (btc)")

@@ -62,9 +62,11 @@ func (a *app) statusCommand() *cobra.Command {
 					Txs: t.Txs, Inputs: t.Inputs, Outputs: t.Outputs, Addresses: uint64(t.NextAddr - 1), StoreBytes: size, Dir: ix.Dir()}
 				if t.Height >= 0 {
 					s.TipHash = t.Hash.String()
-					if b, err := ix.Block(t.Height, false); err == nil {
-						s.TipTime = &b.Time
+					b, err := ix.Block(t.Height, false)
+					if err != nil {
+						return err
 					}
+					s.TipTime = &b.Time
 				}
 				rep.Networks = append(rep.Networks, s)
 			}
@@ -78,9 +80,12 @@ func (a *app) statusCommand() *cobra.Command {
 			for _, s := range rep.Networks {
 				w := table(a.stdout)
 				fmt.Fprintf(w, "\n%s %s\n", s.Chain, s.Network)
-				if s.TipHeight < 0 {
+				switch {
+				case s.TipHeight < 0:
 					fmt.Fprintf(w, "  Tip\tempty\n")
-				} else {
+				case s.TipTime == nil:
+					fmt.Fprintf(w, "  Tip\tblock %d  %s\n", s.TipHeight, s.TipHash)
+				default:
 					fmt.Fprintf(w, "  Tip\tblock %d  %s  %s\n", s.TipHeight, s.TipHash, when(*s.TipTime))
 				}
 				fmt.Fprintf(w, "  Transactions\t%d (%d inputs, %d outputs)\n", s.Txs, s.Inputs, s.Outputs)

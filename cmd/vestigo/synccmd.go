@@ -82,6 +82,9 @@ every round is committed durably. The network is the node's.`,
 				Poll:    poll,
 			}
 			if follow {
+				opt.OnRetry = func(err error, wait time.Duration) {
+					fmt.Fprintf(a.stderr, "vestigo: %v; retrying in %s\n", err, wait)
+				}
 				opt.OnCommit = func(t index.Tip) {
 					if !asJSON && !isTerminal(a.stderr) {
 						fmt.Fprintf(a.stderr, "tip: block %d %s\n", t.Height, t.Hash)

@@ -72,7 +72,8 @@ func (ix *Index) addrByID(id AddrID) (btc.Addr, []byte, error) {
 	chunk := uint64(id) / addrChunk
 	v, closer, err := ix.db.Get(addrChunkKey(nil, chunk))
 	if err != nil {
-		return btc.Addr{}, nil, fmt.Errorf("index: address %d: %w", id, notFound(err))
+		// Ids come from stored records: a missing one is damage.
+		return btc.Addr{}, nil, fmt.Errorf("index: %w: address %d has no record: %v", ErrCorrupt, id, err)
 	}
 	defer closer.Close()
 	want := int(id - firstOfChunk(chunk))
@@ -90,7 +91,7 @@ func (ix *Index) addrByID(id AddrID) (btc.Addr, []byte, error) {
 		return btc.Addr{}, nil, fmt.Errorf("%w (address %d)", err, id)
 	}
 	if !found {
-		return btc.Addr{}, nil, fmt.Errorf("index: address %d: %w", id, errNoAddr)
+		return btc.Addr{}, nil, fmt.Errorf("index: %w: address %d: %w", ErrCorrupt, id, errNoAddr)
 	}
 	return out, script, nil
 }
@@ -232,8 +233,8 @@ func (w *Writer) dropAddrs(first AddrID) error {
 // no false negatives; its false positives (about 1%) cost a store lookup.
 // Without it, every first appearance of an address, most of a chain's
 // outputs, would search the store. It is built when the writer starts and
-// rebuilt, four times larger, when it fills (at a commit, when the store
-// holds everything).
+// rebuilt, twice as large, when it fills (at a commit, when the store
+// holds everything). Only bulk writers keep one.
 type addrFilter struct {
 	f        *bloom.BloomFilter
 	n, limit uint
@@ -241,10 +242,10 @@ type addrFilter struct {
 
 const minFilterAddrs = 1 << 20
 
-// buildFilter fills a filter sized for four times the stored addresses.
+// buildFilter fills a filter sized for twice the stored addresses.
 func (w *Writer) buildFilter() error {
 	stored := uint(w.tip.NextAddr - 1)
-	limit := max(4*stored, minFilterAddrs)
+	limit := max(2*stored, minFilterAddrs)
 	f := bloom.NewWithEstimates(limit, 0.01)
 	it, err := w.ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tAddr}, UpperBound: []byte{tAddr + 1}})
 	if err != nil {
@@ -268,13 +269,20 @@ func (w *Writer) buildFilter() error {
 }
 
 // mayExist reports whether a might be stored (false: it is certainly new).
+// Without a filter, any address might be.
 func (w *Writer) mayExist(a *btc.Addr) bool {
+	if w.filter.f == nil {
+		return true
+	}
 	var p [addrPrefix]byte
 	copy(p[:], a.Bytes())
 	return w.filter.f.Test(p[:])
 }
 
 func (w *Writer) filterAdd(a *btc.Addr) {
+	if w.filter.f == nil {
+		return
+	}
 	var p [addrPrefix]byte
 	copy(p[:], a.Bytes())
 	w.filter.f.Add(p[:])

@@ -18,7 +18,7 @@ import (
 
 // schemaVersion is stored in every index; an index of another version is
 // refused rather than misread.
-const schemaVersion = "1"
+const schemaVersion = "2"
 
 // Options tune an index. The zero value is fine for queries.
 type Options struct {
@@ -42,6 +42,9 @@ type Index struct {
 	mu      sync.Mutex // guards tip and writer
 	tip     Tip
 	writing bool
+
+	opts    *pebble.Options
+	ingests int // tables ingested, for unique file names
 
 	headers headerCache
 }
@@ -100,7 +103,7 @@ func Open(dir string, p *btc.Params, opt Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", dir, err)
 	}
-	ix := &Index{dir: dir, params: p, db: db, log: log}
+	ix := &Index{dir: dir, params: p, db: db, log: log, opts: po}
 	ix.headers.init()
 	if err := ix.load(opt.ReadOnly); err != nil {
 		db.Close()

@@ -11,7 +11,7 @@ const (
 	tMeta    = 0x00 // tMeta + name → metadata (tip, schema)
 	tBlock   = 'b'  // tBlock + height(4) → block record
 	tHash    = 'B'  // tHash + block hash(32) → height(4)
-	tChunk   = 'c'  // tChunk + height(4) + chunk(2) → up to chunkTxs tx records
+	tChunk   = 'x'  // tChunk + height(4) + chunk(2) → up to chunkTxs tx records (sorts last: see Writer)
 	tTxid    = 't'  // tTxid + txid[0:6] + txkey(6) → (empty)
 	tAddr    = 'A'  // tAddr + payload[0:6] + addrid(5) → (empty)
 	tAddrRev = 'a'  // tAddrRev + addrid>>6 (5) → up to 64 address records

@@ -16,10 +16,13 @@ import (
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 )
 
-// headerCache keeps decoded block records by height for readers.
+// headerCache keeps decoded block records by height for readers. A
+// rollback resets it and bumps its generation, so that a record read
+// before the rollback is not cached after it.
 type headerCache struct {
-	mu sync.Mutex
-	m  map[int64]blockRecord
+	mu  sync.Mutex
+	m   map[int64]blockRecord
+	gen uint64
 }
 
 func (c *headerCache) init() { c.m = make(map[int64]blockRecord) }
@@ -27,6 +30,7 @@ func (c *headerCache) init() { c.m = make(map[int64]blockRecord) }
 func (c *headerCache) reset() {
 	c.mu.Lock()
 	c.m = make(map[int64]blockRecord)
+	c.gen++
 	c.mu.Unlock()
 }
 
@@ -36,6 +40,7 @@ const headerCacheMax = 1 << 16
 func (ix *Index) blockRecord(height int64) (blockRecord, error) {
 	ix.headers.mu.Lock()
 	b, ok := ix.headers.m[height]
+	gen := ix.headers.gen
 	ix.headers.mu.Unlock()
 	if ok {
 		return b, nil
@@ -56,7 +61,9 @@ func (ix *Index) blockRecord(height int64) (blockRecord, error) {
 	if len(ix.headers.m) >= headerCacheMax {
 		ix.headers.m = make(map[int64]blockRecord)
 	}
-	ix.headers.m[height] = b
+	if ix.headers.gen == gen {
+		ix.headers.m[height] = b
+	}
 	ix.headers.mu.Unlock()
 	return b, nil
 }
@@ -73,6 +80,11 @@ func (ix *Index) HeightOf(hash chainhash.Hash) (int64, error) {
 	}
 	h := int64(binary.BigEndian.Uint32(v))
 	if h > ix.Tip().Height {
+		return 0, fmt.Errorf("index: block %s: %w", hash, chain.ErrNotFound)
+	}
+	// A stale row (a block rolled back and replaced) must not answer for
+	// the block now at that height.
+	if br, err := ix.blockRecord(h); err != nil || br.Hash != hash {
 		return 0, fmt.Errorf("index: block %s: %w", hash, chain.ErrNotFound)
 	}
 	return h, nil
@@ -120,6 +132,9 @@ func (ix *Index) Record(txid chainhash.Hash) (*TxRecord, error) {
 
 // RecordByKey returns the stored record of the transaction at key.
 func (ix *Index) RecordByKey(key TxKey) (*TxRecord, error) {
+	if key.Height() > ix.Tip().Height {
+		return nil, fmt.Errorf("index: transaction %d:%d: %w", key.Height(), key.Pos(), chain.ErrNotFound)
+	}
 	var r TxRecord
 	if err := ix.txByKey(key, &r); err != nil {
 		return nil, err
@@ -139,7 +154,7 @@ func (ix *Index) spender(id AddrID, key TxKey, vout uint32) (TxKey, uint32, bool
 	}
 	v, closer, err := ix.db.Get(outKey(nil, id, key, vout))
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("index: output %d:%d:%d: %w", key.Height(), key.Pos(), vout, notFound(err))
+		return 0, 0, false, corrupt(notFound(err), "the entry of output %d:%d:%d", key.Height(), key.Pos(), vout)
 	}
 	defer closer.Close()
 	var e OutEntry
@@ -156,7 +171,7 @@ func (ix *Index) spender(id AddrID, key TxKey, vout uint32) (TxKey, uint32, bool
 func (ix *Index) txidOf(key TxKey) (chainhash.Hash, error) {
 	var r TxRecord
 	if err := ix.txByKey(key, &r); err != nil {
-		return chainhash.Hash{}, err
+		return chainhash.Hash{}, corrupt(err, "transaction %d:%d", key.Height(), key.Pos())
 	}
 	return r.Txid, nil
 }

@@ -10,6 +10,9 @@ import (
 // previous outputs restore the unspent set. height may be -1 to empty the
 // index.
 func (w *Writer) Rollback(height int64) error {
+	if w.failed != nil {
+		return w.failed
+	}
 	if height < -1 {
 		height = -1
 	}
@@ -18,6 +21,10 @@ func (w *Writer) Rollback(height int64) error {
 	}
 	for w.tip.Height > height {
 		if err := w.disconnect(); err != nil {
+			// Nothing of a half-staged disconnect may be committed.
+			w.batch.Reset()
+			w.stage = &stager{}
+			w.failed = err
 			return err
 		}
 		if err := w.Flush(); err != nil {

@@ -3,8 +3,10 @@ package index
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/sstable"
 )
 
 // stager collects the writes of a batch and hands them to pebble sorted
@@ -40,16 +42,31 @@ func (s *stager) set(key, value []byte) {
 
 func (s *stager) len() int { return len(s.arena) }
 
+// stageMark is a point to truncate the stager back to.
+type stageMark struct{ arena, kvs int }
+
+func (s *stager) mark() stageMark { return stageMark{len(s.arena), len(s.kvs)} }
+
+func (s *stager) truncate(m stageMark) {
+	s.arena = s.arena[:m.arena]
+	s.kvs = s.kvs[:m.kvs]
+}
+
 func (s *stager) key(e *stagedKV) []byte { return s.arena[e.off : e.off+e.klen] }
 
 func (s *stager) value(e *stagedKV) []byte {
 	return s.arena[e.off+e.klen : e.off+e.klen+e.vlen]
 }
 
-// sortInto writes the staged pairs into b in key order, the last value of
-// each key only, and empties the stager.
-func (s *stager) sortInto(b *pebble.Batch) {
+// sortInto writes the staged pairs in key order, the last value of each
+// key only, and empties the stager. Keys of table side go to sst when it
+// is not nil (a table being written for ingestion), the others to b.
+func (s *stager) sortInto(b *pebble.Batch, side byte, sst *sstable.Writer) error {
 	kvs := s.radixSort()
+	defer func() {
+		s.arena = s.arena[:0]
+		s.kvs = s.kvs[:0]
+	}()
 	for i := 0; i < len(kvs); i++ {
 		e := &kvs[i]
 		k := s.key(e)
@@ -57,13 +74,18 @@ func (s *stager) sortInto(b *pebble.Batch) {
 			continue // a later write of the same key follows
 		}
 		v := s.value(e)
+		if sst != nil && k[0] == side {
+			if err := sst.Set(k, v); err != nil {
+				return err
+			}
+			continue
+		}
 		op := b.SetDeferred(len(k), len(v))
 		copy(op.Key, k)
 		copy(op.Value, v)
 		op.Finish()
 	}
-	s.arena = s.arena[:0]
-	s.kvs = s.kvs[:0]
+	return nil
 }
 
 // radixSort orders the pairs by key, ties in arrival order: an LSD radix
@@ -97,14 +119,25 @@ func (s *stager) radixSort() []stagedKV {
 		}
 		src, dst = dst, src
 	}
-	for i := 1; i < len(src); i++ {
-		if src[i].k8 != src[i-1].k8 {
-			continue
+	// Runs of equal k8 (the outputs of one address within a batch share
+	// their first eight bytes) are sorted by full key, ties in arrival
+	// order: by insertion when short, by a stable sort when long, so that
+	// a busy address costs n log n, not n².
+	for i := 0; i < len(src); {
+		j := i + 1
+		for j < len(src) && src[j].k8 == src[i].k8 {
+			j++
 		}
-		// Insertion sort of the run by full key, then arrival.
-		for j := i; j > 0 && src[j].k8 == src[j-1].k8 && s.less(&src[j], &src[j-1]); j-- {
-			src[j], src[j-1] = src[j-1], src[j]
+		if run := src[i:j]; len(run) > 16 {
+			slices.SortStableFunc(run, s.cmp)
+		} else {
+			for a := 1; a < len(run); a++ {
+				for b := a; b > 0 && s.cmp(run[b], run[b-1]) < 0; b-- {
+					run[b], run[b-1] = run[b-1], run[b]
+				}
+			}
 		}
+		i = j
 	}
 	if &src[0] != &s.kvs[0] {
 		s.tmp, s.kvs = s.kvs, src // keep both buffers for the next batch
@@ -112,9 +145,9 @@ func (s *stager) radixSort() []stagedKV {
 	return src
 }
 
-func (s *stager) less(a, b *stagedKV) bool {
-	if c := bytes.Compare(s.key(a), s.key(b)); c != 0 {
-		return c < 0
+func (s *stager) cmp(a, b stagedKV) int {
+	if c := bytes.Compare(s.key(&a), s.key(&b)); c != 0 {
+		return c
 	}
-	return a.seq < b.seq
+	return int(a.seq) - int(b.seq)
 }

@@ -85,6 +85,18 @@ func (ix *Index) Verify(ctx context.Context, progress VerifyProgress) (*VerifyRe
 	v.rep.Hash = v.tip.Hash.String()
 	if v.tip.Height < 0 {
 		v.rep.Hash = ""
+		// An empty index holds nothing but its metadata.
+		it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tMeta + 1}})
+		if err != nil {
+			return nil, err
+		}
+		if it.First() {
+			v.problem("tip", "the index is empty but holds key %x", it.Key())
+		}
+		if err := it.Close(); err != nil {
+			return nil, err
+		}
+		v.rep.Checks = append(v.rep.Checks, "empty index")
 		return &v.rep, nil
 	}
 	steps := []struct {
@@ -116,8 +128,7 @@ type verifier struct {
 	h   hasher
 	rep VerifyReport
 
-	blockTx   []int // transactions per height
-	blockFees []uint64
+	brecs []blockRecord // by height
 
 	// Digests of the two sides of each invariant, from the transaction
 	// records and from the outputs table.
@@ -134,8 +145,7 @@ func (v *verifier) problem(check, format string, args ...any) {
 
 func (v *verifier) blocks(ctx context.Context, _ VerifyProgress) error {
 	ix := v.ix
-	v.blockTx = make([]int, v.tip.Height+1)
-	v.blockFees = make([]uint64, v.tip.Height+1)
+	v.brecs = make([]blockRecord, v.tip.Height+1)
 	var prev chainhash.Hash
 	for h := int64(0); h <= v.tip.Height; h++ {
 		if h%4096 == 0 && ctx.Err() != nil {
@@ -154,8 +164,7 @@ func (v *verifier) blocks(ctx context.Context, _ VerifyProgress) error {
 			continue
 		}
 		v.rep.Blocks++
-		v.blockTx[h] = br.TxCount
-		v.blockFees[h] = br.Fees
+		v.brecs[h] = br
 		if got, err := ix.HeightOf(br.Hash); err != nil || got != h {
 			v.problem("blocks", "block %s at height %d is not found by its hash (got %d, %v)", br.Hash, h, got, err)
 		}
@@ -170,7 +179,20 @@ func (v *verifier) blocks(ctx context.Context, _ VerifyProgress) error {
 	if prev != v.tip.Hash {
 		v.problem("blocks", "tip is %s but the block at height %d is %s", v.tip.Hash, v.tip.Height, prev)
 	}
-	return nil
+	// The hash table holds exactly one entry per block.
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tHash}, UpperBound: []byte{tHash + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	n := int64(0)
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	if n != v.rep.Blocks {
+		v.problem("blocks", "the block-hash table holds %d entries for %d blocks", n, v.rep.Blocks)
+	}
+	return it.Error()
 }
 
 // outTuple and spendTuple are the records both sides digest.
@@ -187,10 +209,27 @@ func spendTuple(b []byte, id AddrID, key TxKey, vout uint32, value uint64, spend
 
 func (v *verifier) transactions(ctx context.Context, progress VerifyProgress) error {
 	var buf []byte
-	txCount := make([]int, len(v.blockTx))
-	fees := make([]uint64, len(v.blockTx))
-	coinbaseOut := make([]uint64, len(v.blockTx))
+	n := len(v.brecs)
+	txCount := make([]int, n)
+	fees := make([]uint64, n)
+	coinbaseOut := make([]uint64, n)
+	ins, outs := make([]uint64, n), make([]uint64, n)
 	lastHeight := int64(-1)
+	var txids []chainhash.Hash
+	// endBlock checks what a block's record says against its transactions.
+	endBlock := func(h int64) {
+		if h < 0 {
+			return
+		}
+		br := &v.brecs[h]
+		if root := btc.MerkleRoot(txids); br.TxCount > 0 && root != br.Merkle {
+			v.problem("blocks", "block %s at height %d: its stored txids give merkle root %s, the header says %s", br.Hash, h, root, br.Merkle)
+		}
+		if br.Inputs != ins[h] || br.Outputs != outs[h] {
+			v.problem("blocks", "block at height %d records %d inputs and %d outputs, its transactions have %d and %d", h, br.Inputs, br.Outputs, ins[h], outs[h])
+		}
+		txids = txids[:0]
+	}
 	err := v.ix.scanBlocks(0, v.tip.Height, true, func(r *TxRecord) error {
 		h := r.Key.Height()
 		if h != lastHeight {
@@ -200,8 +239,17 @@ func (v *verifier) transactions(ctx context.Context, progress VerifyProgress) er
 			if progress != nil && h%256 == 0 {
 				progress(h, v.tip.Height)
 			}
+			endBlock(lastHeight)
 			lastHeight = h
+			// Address ids are handed out in order of first appearance, so
+			// the block's first new id follows the highest one so far.
+			if br := &v.brecs[h]; br.TxCount > 0 && br.FirstAddr != v.maxAddr+1 {
+				v.problem("addresses", "block at height %d says its first new address id is %d, but the ids so far end at %d", h, br.FirstAddr, v.maxAddr)
+			}
 		}
+		txids = append(txids, r.Txid)
+		ins[h] += uint64(len(r.In))
+		outs[h] += uint64(len(r.Out))
 		if r.Key.Pos() != txCount[h] {
 			v.problem("blocks", "height %d: transaction %d is stored at position %d", h, txCount[h], r.Key.Pos())
 		}
@@ -247,13 +295,14 @@ func (v *verifier) transactions(ctx context.Context, progress VerifyProgress) er
 	if err != nil {
 		return err
 	}
+	endBlock(lastHeight)
 	var totalCB, totalFees uint64
 	for h := range txCount {
-		if txCount[h] != v.blockTx[h] {
-			v.problem("blocks", "block at height %d says %d transactions, the index holds %d", h, v.blockTx[h], txCount[h])
+		if txCount[h] != v.brecs[h].TxCount {
+			v.problem("blocks", "block at height %d says %d transactions, the index holds %d", h, v.brecs[h].TxCount, txCount[h])
 		}
-		if fees[h] != v.blockFees[h] {
-			v.problem("balance", "block at height %d records fees %d, its transactions pay %d", h, v.blockFees[h], fees[h])
+		if fees[h] != v.brecs[h].Fees {
+			v.problem("balance", "block at height %d records fees %d, its transactions pay %d", h, v.brecs[h].Fees, fees[h])
 		}
 		limit := btc.Subsidy(v.ix.params, int64(h)) + fees[h]
 		if coinbaseOut[h] > limit {
@@ -279,6 +328,8 @@ func (v *verifier) outputs(ctx context.Context, _ VerifyProgress) error {
 	defer it.Close()
 	var gotOut, gotSpend multiset
 	var buf []byte
+	var lastID AddrID
+	var ids uint64
 	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
 		if n++; n%(1<<16) == 0 && ctx.Err() != nil {
@@ -288,6 +339,10 @@ func (v *verifier) outputs(ctx context.Context, _ VerifyProgress) error {
 		if !good {
 			v.problem("outputs", "malformed output key %x", it.Key())
 			continue
+		}
+		if id != lastID {
+			ids++
+			lastID = id
 		}
 		var e OutEntry
 		if err := decodeOutValue(key, it.Value(), &e); err != nil {
@@ -305,6 +360,10 @@ func (v *verifier) outputs(ctx context.Context, _ VerifyProgress) error {
 	}
 	if err := it.Error(); err != nil {
 		return err
+	}
+	// Every address id is born with an output and leaves only with it.
+	if ids != uint64(v.tip.NextAddr-1) {
+		v.problem("addresses", "%d addresses have outputs, but the tip counts %d addresses", ids, v.tip.NextAddr-1)
 	}
 	if v.rep.UnspentValue+v.burnt != v.subsidyClaims {
 		v.problem("unspent", "unspent outputs hold %d and burnt outputs %d, but the coinbases claimed %d in subsidies",
@@ -493,8 +552,8 @@ func (v *verifier) addresses(ctx context.Context, _ VerifyProgress) error {
 	if next != v.tip.NextAddr {
 		v.problem("addresses", "the tip says %d addresses, the index holds %d", v.tip.NextAddr-1, next-1)
 	}
-	if v.maxAddr >= v.tip.NextAddr {
-		v.problem("addresses", "transactions use address id %d, beyond the %d addresses known", v.maxAddr, v.tip.NextAddr-1)
+	if v.maxAddr != v.tip.NextAddr-1 {
+		v.problem("addresses", "transactions use address ids up to %d, the tip counts %d addresses", v.maxAddr, v.tip.NextAddr-1)
 	}
 	fwd, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tAddr}, UpperBound: []byte{tAddr + 1}})
 	if err != nil {
@@ -502,11 +561,22 @@ func (v *verifier) addresses(ctx context.Context, _ VerifyProgress) error {
 	}
 	defer fwd.Close()
 	n := 0
+	var prev []byte
 	for ok := fwd.First(); ok; ok = fwd.Next() {
 		if n++; n%(1<<16) == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		v.h.add(&got, fwd.Key())
+		k := fwd.Key()
+		v.h.add(&got, k)
+		// Ids sharing a lookup prefix must be different addresses.
+		if len(k) == addrKeyLen && len(prev) == addrKeyLen && bytes.Equal(k[:1+addrPrefix], prev[:1+addrPrefix]) {
+			a1, _, err1 := ix.addrByID(getAddrID(prev[1+addrPrefix:]))
+			a2, _, err2 := ix.addrByID(getAddrID(k[1+addrPrefix:]))
+			if err1 == nil && err2 == nil && a1 == a2 {
+				v.problem("addresses", "address %s has two ids, %d and %d", ix.params.EncodeAddr(a1), getAddrID(prev[1+addrPrefix:]), getAddrID(k[1+addrPrefix:]))
+			}
+		}
+		prev = append(prev[:0], k...)
 	}
 	if got == exp {
 		return nil

@@ -62,6 +62,30 @@ func TestVerifyNamesTampering(t *testing.T) {
 			r := record(t, ix, "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16")
 			del(t, ix, txidKey(nil, r.Txid[:], r.Key))
 		}},
+		{"txid changed", "blocks", "merkle root", func(t *testing.T, ix *Index) {
+			rewriteChunk(t, ix, 170, func(r *TxRecord) { r.Txid[5] ^= 1 })
+		}},
+		{"first address id of a block changed", "addresses", "height 300", func(t *testing.T, ix *Index) {
+			v, closer, err := ix.db.Get(blockKey(300))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var br blockRecord
+			if err := decodeBlock(v, &br); err != nil {
+				t.Fatal(err)
+			}
+			closer.Close()
+			br.FirstAddr--
+			set(t, ix, blockKey(300), br.encode())
+		}},
+		{"block hash row deleted", "blocks", "block-hash table", func(t *testing.T, ix *Index) {
+			b, err := ix.Block(250, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := mustHash(t, b.Hash)
+			del(t, ix, hashKey(h[:]))
+		}},
 		{"block record deleted", "blocks", "height 200", func(t *testing.T, ix *Index) {
 			del(t, ix, blockKey(200))
 		}},

@@ -2,11 +2,17 @@ package index
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/objstorage/objstorageprovider"
+	"github.com/cockroachdb/pebble/sstable"
+	"github.com/cockroachdb/pebble/vfs"
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
@@ -27,6 +33,15 @@ type WriterOptions struct {
 	// following a live node). Without it a commit survives a crash of the
 	// process but not of the machine.
 	Sync bool
+	// Bulk sets the writer up for a long import. Each batch's transaction
+	// chunks are written as a table of their own and linked into the
+	// store, where they land in the bottom level, untouched by
+	// compactions: chunks are nearly half of the data and are written in
+	// key order, after everything else. And a Bloom filter of the stored
+	// addresses (about 1.2 bytes per address, built when the writer
+	// starts) spares a store lookup for each new address. A follower's
+	// small batches are better off without either.
+	Bulk bool
 }
 
 // Writer appends blocks to the index and rolls them back. Blocks are
@@ -46,12 +61,26 @@ type Writer struct {
 	tail   addrTail
 	filter addrFilter
 
-	stage      stager     // the writes of the next batch, sorted at commit
+	stage      *stager    // the writes of the next batch, sorted at commit
+	spare      *stager    // the other stager, free when no commit is in flight
 	committing chan error // the commit in flight
-	failed     error      // a failed commit: the writer is unusable
+	stats      WriterStats
+	failed     error // a failed commit: the writer is unusable
 	key        []byte
 	closed     bool
 }
+
+// WriterStats counts the writer's trips to the store, which bound an
+// import once the caches no longer hold what it needs.
+type WriterStats struct {
+	StoredOutputs  uint64 `json:"stored_output_lookups"`   // inputs whose output was not cached
+	AddrLookups    uint64 `json:"address_lookups"`         // addresses not cached that the filter did not rule out
+	AddrFound      uint64 `json:"address_lookups_found"`   // of those, addresses that were stored
+	FilterRebuilds uint64 `json:"address_filter_rebuilds"` // times the address filter was rebuilt larger
+}
+
+// Stats returns the writer's counters.
+func (w *Writer) Stats() WriterStats { return w.stats }
 
 // NewWriter returns the index's single writer.
 func (ix *Index) NewWriter(opt WriterOptions) (*Writer, error) {
@@ -71,15 +100,27 @@ func (ix *Index) NewWriter(opt WriterOptions) (*Writer, error) {
 	}
 	w := &Writer{
 		ix: ix, opt: opt, batch: ix.db.NewBatchWithSize(opt.BatchBytes + opt.BatchBytes/8), tip: ix.tip,
+		stage: &stager{}, spare: &stager{},
 		utxo: newUtxoCache(opt.CacheTxs), addrs: newAddrCache(opt.CacheAddrs),
+	}
+	if err := ix.dropChunksAbove(ix.tip.Height); err != nil {
+		w.batch.Close()
+		return nil, err
+	}
+	// Tables of an interrupted commit that were never ingested.
+	if err := os.RemoveAll(filepath.Join(ix.dir, ingestDir)); err != nil {
+		w.batch.Close()
+		return nil, fmt.Errorf("index: %w", err)
 	}
 	if err := w.loadTail(); err != nil {
 		w.batch.Close()
 		return nil, err
 	}
-	if err := w.buildFilter(); err != nil {
-		w.batch.Close()
-		return nil, err
+	if opt.Bulk {
+		if err := w.buildFilter(); err != nil {
+			w.batch.Close()
+			return nil, err
+		}
 	}
 	ix.writing = true
 	return w, nil
@@ -121,36 +162,120 @@ func (w *Writer) commit(wait bool) error {
 	w.utxo.rotate()
 	w.addrs.rotate()
 	w.set(keyTip, w.tip.encode())
-	w.stage.sortInto(w.batch)
 	opt := pebble.NoSync
 	if w.opt.Sync {
 		opt = pebble.Sync
 	}
-	b, tip := w.batch, w.tip
+	// The committing goroutine takes the staged writes and the batch; the
+	// writer stages the next batch into the spare stager meanwhile.
+	b, tip, st := w.batch, w.tip, w.stage
+	w.stage, w.spare = w.spare, nil
 	done := make(chan error, 1)
 	go func() {
-		err := b.Commit(opt)
+		err := w.ix.commitStaged(b, st, tip, opt, w.opt.Bulk)
 		b.Close()
-		if err == nil {
-			w.ix.mu.Lock()
-			w.ix.tip = tip
-			w.ix.mu.Unlock()
-		} else {
-			err = fmt.Errorf("index: commit at height %d: %w", tip.Height, err)
-		}
+		w.spare = st
 		done <- err
 	}()
 	w.committing = done
 	// A fresh batch of the full size: a reused one would drop its large
 	// buffer and grow it again by copying.
 	w.batch = w.ix.db.NewBatchWithSize(w.opt.BatchBytes + w.opt.BatchBytes/8)
-	if wait || w.filter.n > w.filter.limit {
+	full := w.filter.f != nil && w.filter.n > w.filter.limit
+	if wait || full {
 		if err := w.waitCommit(); err != nil {
 			return err
 		}
 	}
-	if w.filter.n > w.filter.limit {
+	if full {
+		w.stats.FilterRebuilds++
 		return w.buildFilter() // reads the store: everything is committed
+	}
+	return nil
+}
+
+// commitStaged commits the staged writes with the tip: chunks first, as a
+// table of their own when ingest is set, then the batch with everything
+// else. A crash between the two leaves chunks above the committed tip,
+// which no reader looks at and the next writer removes.
+func (ix *Index) commitStaged(b *pebble.Batch, st *stager, tip Tip, opt *pebble.WriteOptions, ingest bool) error {
+	fail := func(err error) error { return fmt.Errorf("index: commit at height %d: %w", tip.Height, err) }
+	var sst *sstable.Writer
+	var path string
+	if ingest {
+		ix.ingests++
+		path = filepath.Join(ix.dir, ingestDir, fmt.Sprintf("%d.sst", ix.ingests))
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return fail(err)
+		}
+		f, err := vfs.Default.Create(path)
+		if err != nil {
+			return fail(err)
+		}
+		sst = sstable.NewWriter(objstorageprovider.NewFileWritable(f),
+			ix.opts.MakeWriterOptions(len(ix.opts.Levels)-1, ix.db.FormatMajorVersion().MaxTableFormat()))
+		defer os.Remove(path) // pebble links it into the store
+	}
+	if err := st.sortInto(b, tChunk, sst); err != nil {
+		if sst != nil {
+			sst.Close()
+		}
+		return fail(err)
+	}
+	if sst != nil {
+		empty := sst.EstimatedSize() == 0
+		if err := sst.Close(); err != nil {
+			return fail(err)
+		}
+		meta, err := sst.Metadata()
+		if err != nil {
+			return fail(err)
+		}
+		if meta.HasPointKeys && !empty {
+			if err := ix.db.Ingest([]string{path}); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := b.Commit(opt); err != nil {
+		return fail(err)
+	}
+	ix.mu.Lock()
+	ix.tip = tip
+	ix.mu.Unlock()
+	return nil
+}
+
+// ingestDir, inside the store's directory, holds the tables being written
+// for ingestion.
+const ingestDir = "ingest"
+
+// dropChunksAbove deletes transaction chunks above height, left by a crash
+// between an ingested table and its batch, and flushes the deletions so
+// that later tables ingest without overlapping the memtable.
+func (ix *Index) dropChunksAbove(height int64) error {
+	lo := chunkKey(nil, height+1, 0)
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: []byte{tChunk + 1}})
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	b := ix.db.NewBatch()
+	defer b.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		b.Delete(it.Key(), nil)
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if b.Empty() {
+		return nil
+	}
+	ix.log.Warn("removing transaction chunks above the tip, left by an interrupted commit", "tip", height, "keys", b.Count())
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if err := ix.db.Flush(); err != nil {
+		return fmt.Errorf("index: %w", err)
 	}
 	return nil
 }
@@ -183,7 +308,10 @@ func (w *Writer) set(key, value []byte) { w.stage.set(key, value) }
 
 // Add appends block b at the tip. b must extend the tip (or be the
 // network's genesis block on an empty index). On error nothing of b is
-// written, and the writer must not be used further except for Close.
+// written and the blocks added before it are committed. Add checks what an
+// index needs (the chain links, every input spends a known output, values
+// add up); it does not validate consensus rules, and a double spend across
+// uncommitted blocks is caught by Verify, not here.
 func (w *Writer) Add(b *btc.Block) error {
 	if w.failed != nil {
 		return w.failed
@@ -200,7 +328,7 @@ func (w *Writer) Add(b *btc.Block) error {
 	if len(b.Txs) > maxPos+1 {
 		return fmt.Errorf("index: %w: block %s has %d transactions", ErrInconsistent, b.Hash, len(b.Txs))
 	}
-	if height > 1<<31 {
+	if height >= 1<<(8*txKeyLen-posBits) {
 		return fmt.Errorf("index: %w: height %d out of range", ErrInconsistent, height)
 	}
 	br := blockRecord{
@@ -210,7 +338,7 @@ func (w *Writer) Add(b *btc.Block) error {
 	}
 	// Work on a copy of the tip: it becomes the writer's tip only when the
 	// whole block has been staged.
-	mark := w.batch.Len()
+	mark := w.stage.mark()
 	tip := w.tip
 	var coinbaseOut uint64
 	w.chunk.reset()
@@ -250,20 +378,21 @@ func (w *Writer) Add(b *btc.Block) error {
 	return nil
 }
 
-// abort discards a partially staged block. Pebble batches cannot be
-// truncated, so the pending batch is dropped and the caches, which may
-// hold entries of the dropped blocks, are reset; the blocks committed
-// before are unaffected.
-func (w *Writer) abort(mark int) {
-	_ = mark
-	_ = w.waitCommit() // the tip below must be the committed one
-	w.batch.Reset()
-	w.stage = stager{}
-	w.tip = w.ix.Tip()
+// abort discards what a failed block staged and commits the blocks added
+// before it, so that the tip stays where the last good block left it. The
+// caches and the address chunk may hold entries of the failed block; they
+// are rebuilt from the store. If that fails, the writer refuses further
+// work.
+func (w *Writer) abort(mark stageMark) {
+	w.stage.truncate(mark)
+	err := w.commit(true)
 	w.utxo = newUtxoCache(w.opt.CacheTxs)
 	w.addrs = newAddrCache(w.opt.CacheAddrs)
-	if err := w.loadTail(); err != nil {
-		w.ix.log.Error("index: reload address chunk after a failed block", "err", err)
+	if err == nil {
+		err = w.loadTail()
+	}
+	if err != nil && w.failed == nil {
+		w.failed = fmt.Errorf("index: after a failed block: %w", err)
 	}
 }
 
@@ -344,6 +473,7 @@ func (w *Writer) resolve(txid *chainhash.Hash, vout uint32) (TxKey, utxoOut, err
 	if found {
 		return key, out, nil
 	}
+	w.stats.StoredOutputs++
 	key, o, err := w.ix.storedOutput(txid, vout)
 	if err != nil {
 		return 0, utxoOut{}, err
@@ -358,9 +488,13 @@ func (w *Writer) addrID(a *btc.Addr, script []byte, tip *Tip) (AddrID, error) {
 	}
 	var id AddrID
 	if w.mayExist(a) {
+		w.stats.AddrLookups++
 		var err error
 		if id, err = w.ix.lookupAddr(a); err != nil {
 			return 0, err
+		}
+		if id != 0 {
+			w.stats.AddrFound++
 		}
 	}
 	if id == 0 {
@@ -409,7 +543,7 @@ func (ix *Index) findTx(txid *chainhash.Hash, r *TxRecord) (TxKey, error) {
 		}
 		cand := getTxKey6(k[len(prefix):])
 		if err := ix.txByKey(cand, r); err != nil {
-			return 0, err
+			return 0, corrupt(err, "the txid index names transaction %d:%d", cand.Height(), cand.Pos())
 		}
 		if r.Txid == *txid {
 			found, key = true, cand
@@ -458,6 +592,15 @@ func (ix *Index) txByKey(key TxKey, r *TxRecord) error {
 		r.Out[i].Data = slices.Clone(r.Out[i].Data)
 	}
 	return nil
+}
+
+// corrupt turns a miss on a lookup that stored data led to into damage:
+// such a record must exist.
+func corrupt(err error, format string, args ...any) error {
+	if errors.Is(err, chain.ErrNotFound) {
+		return fmt.Errorf("index: %w: %s, which is missing", ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+	return err
 }
 
 func notFound(err error) error {

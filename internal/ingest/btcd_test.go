@@ -427,3 +427,40 @@ func blockHashAt(t *testing.T, node *btcdtest.Node, h int64) chainhash.Hash {
 	}
 	return *hash
 }
+
+// TestSyncKeepsBlocksOfANodeBehind syncs an index from one node, then from
+// a second node that holds only the first blocks of the same chain: the
+// index must keep its blocks (the second node is behind, not reorganised).
+func TestSyncKeepsBlocksOfANodeBehind(t *testing.T) {
+	ahead := btcdtest.Start(t)
+	ahead.Generate(t, 20)
+	behind := btcdtest.Start(t)
+	for h := int64(1); h <= 12; h++ {
+		raw, err := ahead.Call(context.Background(), "getblock", blockHashAt(t, ahead, h).String(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hexBlock string
+		if err := json.Unmarshal(raw, &hexBlock); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := hex.DecodeString(hexBlock)
+		if err := behind.SubmitBlock(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix := openIndex(t, regtest(t))
+	for _, n := range []*btcdtest.Node{ahead, behind} {
+		c, err := btcrpc.New(btcrpc.Config{URL: n.RPCURL, User: n.User, Pass: n.Pass})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := Sync(context.Background(), ix, c, SyncOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == behind && (st.RolledBack != 0 || st.SourceBehind != 12 || st.Tip.Height != 20) {
+			t.Fatalf("sync from a node behind: rolled back %d, source behind %d, tip %d", st.RolledBack, st.SourceBehind, st.Tip.Height)
+		}
+	}
+}

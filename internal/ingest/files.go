@@ -22,11 +22,12 @@ func Import(ctx context.Context, ix *index.Index, r *blockfile.Reader, opt Optio
 	if err != nil {
 		return nil, err
 	}
-	st := &Stats{From: -1}
+	st := &Stats{From: -1, SourceBehind: -1}
 	err = importFiles(ctx, ix, w, r, &opt, st)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
+	st.Writer = w.Stats()
 	st.Tip = ix.Tip()
 	return st, err
 }
@@ -43,7 +44,9 @@ func importFiles(ctx context.Context, ix *index.Index, w *index.Writer, r *block
 	if err != nil {
 		return err
 	}
-	if tip := w.Tip().Height; fork < tip && fork < r.Height() {
+	if tip := w.Tip().Height; fork < tip && fork >= r.Height() {
+		st.SourceBehind = r.Height()
+	} else if fork < tip {
 		opt.Logger.Warn("block files disagree with the index; rolling back", "from", tip, "to", fork)
 		if err := w.Rollback(fork); err != nil {
 			return err

@@ -30,7 +30,11 @@ type Stats struct {
 	Progress
 	From       int64 // first height added (or -1 if none)
 	RolledBack int64 // blocks removed because the source's chain differs
-	Tip        index.Tip
+	// SourceBehind is the source's height when it agrees with the index
+	// but holds fewer blocks (they are kept), and -1 otherwise.
+	SourceBehind int64
+	Tip          index.Tip
+	Writer       index.WriterStats
 }
 
 // Options tune a run.

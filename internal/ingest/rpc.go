@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -25,6 +28,9 @@ type SyncOptions struct {
 	BatchBlocks int
 	// OnCommit is called after every durable commit while following.
 	OnCommit func(index.Tip)
+	// OnRetry is called when a follower cannot reach the node and will
+	// try again after the given wait.
+	OnRetry func(err error, wait time.Duration)
 }
 
 // errReorg means the node's chain changed under a running sync.
@@ -53,13 +59,14 @@ func Sync(ctx context.Context, ix *index.Index, c *btcrpc.Client, opt SyncOption
 	if err != nil {
 		return nil, err
 	}
-	st := &Stats{From: -1}
+	st := &Stats{From: -1, SourceBehind: -1}
 	tr := newTracker(&opt.Options, -1)
 	err = syncLoop(ctx, ix, w, c, &opt, st, tr)
 	st.Progress = tr.finish()
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
+	st.Writer = w.Stats()
 	st.Tip = ix.Tip()
 	if opt.Follow && errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		err = nil
@@ -69,36 +76,9 @@ func Sync(ctx context.Context, ix *index.Index, c *btcrpc.Client, opt SyncOption
 
 func syncLoop(ctx context.Context, ix *index.Index, w *index.Writer, c *btcrpc.Client, opt *SyncOptions, st *Stats, tr *tracker) error {
 	reorgs := 0
+	backoff := time.Duration(0)
 	for {
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		nodeHeight, err := c.BlockCount(ctx)
-		if err != nil {
-			return fmt.Errorf("ingest: %w", err)
-		}
-		tr.p.Target = nodeHeight
-		fork, err := forkPoint(ix, w.Tip(), func(h int64) (chainhash.Hash, error) {
-			if h > nodeHeight {
-				return chainhash.Hash{}, errBeyondSource
-			}
-			hash, err := c.BlockHash(ctx, h)
-			if errors.Is(err, chain.ErrNotFound) {
-				return chainhash.Hash{}, errBeyondSource // the node's chain shrank meanwhile
-			}
-			return hash, err
-		})
-		if err != nil {
-			return fmt.Errorf("ingest: find the fork point: %w", err)
-		}
-		if tip := w.Tip().Height; fork < tip {
-			opt.Logger.Warn("node reorganised; rolling back", "from", tip, "to", fork)
-			if err := w.Rollback(fork); err != nil {
-				return err
-			}
-			st.RolledBack += tip - fork
-		}
-		err = fetch(ctx, w, c, opt, st, tr, nodeHeight)
+		err := syncRound(ctx, ix, w, c, opt, st, tr)
 		switch {
 		case errors.Is(err, errReorg):
 			reorgs++
@@ -106,28 +86,95 @@ func syncLoop(ctx context.Context, ix *index.Index, w *index.Writer, c *btcrpc.C
 				return fmt.Errorf("ingest: the node keeps reorganising (%d times); giving up", reorgs)
 			}
 			continue
+		case err != nil && opt.Follow && ctx.Err() == nil && transient(err):
+			// A follower outlives a node restart or a network hiccup.
+			backoff = min(max(2*backoff, opt.Poll), time.Minute)
+			if opt.OnRetry != nil {
+				opt.OnRetry(err, backoff)
+			}
+			opt.Logger.Warn("node unavailable; retrying", "err", err, "in", backoff)
 		case err != nil:
 			return err
+		default:
+			reorgs, backoff = 0, 0
+			if !opt.Follow {
+				return nil
+			}
+			if opt.OnCommit != nil {
+				opt.OnCommit(w.Tip())
+			}
+			if best, err := c.BlockCount(ctx); err == nil && best > w.Tip().Height {
+				continue // more blocks arrived while we were adding
+			}
 		}
-		reorgs = 0
-		if !opt.Follow {
-			return w.Flush()
-		}
-		if err := w.Sync(); err != nil {
-			return err
-		}
-		if opt.OnCommit != nil {
-			opt.OnCommit(w.Tip())
-		}
-		if best, err := c.BlockCount(ctx); err == nil && best > w.Tip().Height {
-			continue // more blocks arrived while we were adding
+		wait := opt.Poll
+		if backoff > 0 {
+			wait = backoff
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(opt.Poll):
+		case <-time.After(wait):
 		}
 	}
+}
+
+// syncRound rolls back what the node no longer has and adds what it has
+// beyond the tip, committing durably when following.
+func syncRound(ctx context.Context, ix *index.Index, w *index.Writer, c *btcrpc.Client, opt *SyncOptions, st *Stats, tr *tracker) error {
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	nodeHeight, err := c.BlockCount(ctx)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	tr.p.Target = nodeHeight
+	fork, err := forkPoint(ix, w.Tip(), func(h int64) (chainhash.Hash, error) {
+		if h > nodeHeight {
+			return chainhash.Hash{}, errBeyondSource
+		}
+		hash, err := c.BlockHash(ctx, h)
+		if errors.Is(err, chain.ErrNotFound) {
+			return chainhash.Hash{}, errBeyondSource // the node's chain shrank meanwhile
+		}
+		return hash, err
+	})
+	if err != nil {
+		return fmt.Errorf("ingest: find the fork point: %w", err)
+	}
+	tip := w.Tip().Height
+	switch {
+	case fork < tip && fork < nodeHeight:
+		// The node holds another block at fork+1: a reorganisation.
+		opt.Logger.Warn("node reorganised; rolling back", "from", tip, "to", fork)
+		if err := w.Rollback(fork); err != nil {
+			return err
+		}
+		st.RolledBack += tip - fork
+	case fork < tip:
+		// The node agrees with every block it has but has fewer: it is
+		// behind (syncing, reindexing, or another node). Nothing says
+		// the index's blocks are gone; keep them and wait.
+		st.SourceBehind = nodeHeight
+		return nil
+	}
+	st.SourceBehind = -1
+	if err := fetch(ctx, w, c, opt, st, tr, nodeHeight); err != nil {
+		return err
+	}
+	if opt.Follow {
+		return w.Sync()
+	}
+	return w.Flush()
+}
+
+// transient reports whether a failure to talk to the node may pass: the
+// node is unreachable, timed out or closed the connection.
+func transient(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // fetch adds the blocks after the writer's tip up to height to, in JSON-RPC

@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
@@ -157,7 +158,7 @@ func (w *Workspace) Index(l chain.Ledger, create bool) (*index.Index, error) {
 	}
 	ix, err := index.Open(dir, p, index.Options{Logger: w.opt.Logger, CacheBytes: w.opt.CacheBytes, Bulk: w.opt.Bulk, ReadOnly: w.opt.ReadOnly})
 	if err != nil {
-		if strings.Contains(err.Error(), "lock") {
+		if errors.Is(err, syscall.EAGAIN) || strings.Contains(err.Error(), "could not lock") {
 			return nil, fmt.Errorf("workspace: the %s index in %s is in use by another Vestigo process: %w", l, w.dir, err)
 		}
 		return nil, err
