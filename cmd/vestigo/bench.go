@@ -209,8 +209,8 @@ then scan every input and output once on one goroutine.`,
 			fmt.Fprintf(a.stdout, "full scan of every input and output on one goroutine: %.3fs, %.0f tx/s, %.0f inputs+outputs/s (cold cache: %.0f tx/s)\n",
 				res.ScanSeconds, res.ScanTxPerSec, res.ScanIOPerSec, res.ScanColdTxPerSec)
 			fmt.Fprintf(a.stdout, "peak RSS %.0f MiB\n", float64(res.PeakRSS)/(1<<20))
-			fmt.Fprintf(a.stdout, "store lookups: %d inputs' outputs, %d addresses (%d found); filter rebuilt %d times; pebble wrote %.0f MiB in compactions, write amplification %.1f\n",
-				res.Writer.StoredOutputs, res.Writer.AddrLookups, res.Writer.AddrFound, res.Writer.FilterRebuilds, float64(res.CompactedBytes)/(1<<20), res.WriteAmp)
+			fmt.Fprintf(a.stdout, "store lookups: %d inputs' outputs, %d addresses (%d found); filter rebuilt %d times; waited %.1fs for commits; pebble wrote %.0f MiB in compactions, write amplification %.1f\n",
+				res.Writer.StoredOutputs, res.Writer.AddrLookups, res.Writer.AddrFound, res.Writer.FilterRebuilds, res.Writer.CommitWait.Seconds(), float64(res.CompactedBytes)/(1<<20), res.WriteAmp)
 			return nil
 		},
 	}

@@ -230,7 +230,7 @@ func (w *Writer) dropAddrs(first AddrID) error {
 
 // addrFilter tells, without touching the store, that an address is new: a
 // Bloom filter over the lookup prefixes of every stored address. It has
-// no false negatives; its false positives (about 1%) cost a store lookup.
+// no false negatives; its false positives (about 0.1%) cost a store lookup.
 // Without it, every first appearance of an address, most of a chain's
 // outputs, would search the store. It is built when the writer starts and
 // rebuilt, twice as large, when it fills (at a commit, when the store
@@ -245,8 +245,8 @@ const minFilterAddrs = 1 << 20
 // buildFilter fills a filter sized for twice the stored addresses.
 func (w *Writer) buildFilter() error {
 	stored := uint(w.tip.NextAddr - 1)
-	limit := max(2*stored, minFilterAddrs)
-	f := bloom.NewWithEstimates(limit, 0.01)
+	limit := max(2*stored, w.opt.ExpectedAddrs, minFilterAddrs)
+	f := bloom.NewWithEstimates(limit, 0.001)
 	it, err := w.ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tAddr}, UpperBound: []byte{tAddr + 1}})
 	if err != nil {
 		return fmt.Errorf("index: %w", err)

@@ -118,9 +118,25 @@ func (c *utxoCache) spend(txid *chainhash.Hash, vout uint32) (key TxKey, out utx
 }
 
 // rotate drops the old generation if the young one is full.
+// Before the old generation goes, the transactions in it that still have
+// unspent outputs move to the young one, as long as they are fewer than a
+// generation: what survives two generations is mostly long-held coins,
+// whose eventual spend would otherwise cost a store lookup each.
 func (c *utxoCache) rotate() {
 	if c.young.txs.n < c.limit {
 		return
+	}
+	if len(c.old.m) < c.limit {
+		g := c.young
+		for txid, i := range c.old.m {
+			t := *c.old.txs.at(i)
+			first := uint32(g.outs.n)
+			for v := uint32(0); v < t.n; v++ {
+				g.outs.add(*c.old.outs.at(t.first + v))
+			}
+			t.first = first
+			g.m[txid] = g.txs.add(t)
+		}
 	}
 	c.old = c.young
 	c.young = newUtxoGen(min(c.limit, 1<<16))

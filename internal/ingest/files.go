@@ -18,6 +18,12 @@ func Import(ctx context.Context, ix *index.Index, r *blockfile.Reader, opt Optio
 	if r.Params().Network != ix.Params().Network {
 		return nil, fmt.Errorf("ingest: the block files are %s, the index is %s", r.Params().Network, ix.Params().Network)
 	}
+	if opt.Writer.Bulk && opt.Writer.ExpectedAddrs == 0 {
+		// Chains carry roughly one new address per 150–450 bytes of
+		// blocks; size the filter for the dense end, within 2^29
+		// addresses (about 1 GB).
+		opt.Writer.ExpectedAddrs = uint(min(r.Stats().Bytes/150, 1<<29))
+	}
 	w, err := ix.NewWriter(opt.Writer)
 	if err != nil {
 		return nil, err
