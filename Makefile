@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := bin/vestigo
 GOFILES_DIRS := cmd internal bench
 
-.PHONY: build test tools fmt-check vet bench bench-10m demo fuzz clean
+.PHONY: build test tools fmt-check vet bench bench-10m bench-cluster demo fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/vestigo
@@ -26,13 +26,20 @@ test: tools fmt-check vet
 	$(GO) test -count=1 -timeout 15m ./...
 	cd bench/btcdpeer && $(GO) test -count=1 -timeout 5m ./...
 
-# Import speed, memory, size and scan rate against btcd's own indexes on a
-# generated chain of ~1M transactions (BENCH_TXS=10000000 for 10M).
+# Import speed, memory, size and scan rate against btcd's own indexes, then
+# clustering against scipy/igraph/networkx, on a generated chain of ~1M
+# transactions (BENCH_TXS=10000000 for 10M).
 bench: build
 	scripts/bench.sh
+	scripts/bench-cluster.sh
 
 bench-10m: build
 	BENCH_TXS=10000000 scripts/bench.sh
+	BENCH_TXS=10000000 scripts/bench-cluster.sh
+
+# Clustering against scipy, igraph and networkx on the same edge list.
+bench-cluster: build
+	scripts/bench-cluster.sh
 
 # Generates the ransomware scenario, imports it and prints what to explore.
 demo: build

@@ -20,10 +20,16 @@ var layers = map[string]int{
 	"internal/blockfile": 2, // sources
 	"internal/btcrpc":    2,
 	"internal/ingest":    3, // sources → storage; analysis (cluster, trace, detect) joins this layer
+	"internal/coinjoin":  3, // CoinJoin detectors
+	"internal/change":    3, // change-output heuristics
+	"internal/cluster":   4, // analysis over the index and other analyses
 	"internal/scenario":  4, // cases, evidence, reports, seizure, scenarios
-	"internal/workspace": 5, // the composition root
-	"internal/btcdtest":  5, // test harness: imported by tests only
-	"cmd/vestigo":        6, // interfaces (CLI; later API and web)
+	"internal/entity":    5, // attribution answers: index + clusters + tags
+	"internal/evaluate":  5, // error rates against generated ground truth
+	"internal/fixture":   5, // test harness: imported by tests only
+	"internal/workspace": 6, // the composition root
+	"internal/btcdtest":  6, // test harness: imported by tests only
+	"cmd/vestigo":        7, // interfaces (CLI; later API and web)
 }
 
 type pkg struct {
@@ -72,7 +78,7 @@ func TestLayers(t *testing.T) {
 			if !ok {
 				continue
 			}
-			if dep == "internal/btcdtest" {
+			if dep == "internal/btcdtest" || dep == "internal/fixture" {
 				t.Errorf("%s imports the test harness %s outside its tests", rel, dep)
 			}
 			if l, ok := layers[dep]; ok && l >= layer {

@@ -20,8 +20,22 @@ echo
 echo "== verifying the index"
 "$V" --data "$DATA" index verify | tail -n 1
 echo
+# What an investigator knows at the start of the case (written by the
+# generator): the victim's report names a ransom address, and the exchange
+# answered a production order naming its hot wallet.
+echo "== importing the case's known attributions (demo/chain/known-tags.csv)"
+"$V" --data "$DATA" tags import "$DEMO/chain/known-tags.csv"
+echo
 # The scenario's story and the commands to follow the money, run against
 # the demo's data directory.
 sed -n '/^Scenario:/,$p' "$DEMO/generate.txt" | sed "s|  vestigo |  bin/vestigo --data demo/vestigo-data |"
+echo
+ransom=$(sed -n '2p' "$DEMO/chain/known-tags.csv" | cut -d, -f1)
+echo "Attribution:"
+echo "  bin/vestigo --data demo/vestigo-data cluster $ransom        # the attacker's entity and its tags"
+echo "  bin/vestigo --data demo/vestigo-data tags ADDRESS           # every tag of an address and of its cluster"
+echo "  bin/vestigo --data demo/vestigo-data cluster explain A B    # the transactions linking two addresses"
+echo "  bin/vestigo --data demo/vestigo-data screen --file LIST     # screen a list of addresses"
+echo "  bin/vestigo --data demo/vestigo-data heuristics evaluate --ground-truth demo/chain/ground-truth.json"
 echo
 echo "Every command takes --json. The ground truth of the scenario is in demo/chain/ground-truth.json."

@@ -14,7 +14,11 @@ set -eu
 # --- pinned versions ---------------------------------------------------------
 BTCD_VERSION=v0.26.2 # btcd and btcctl; `btcd --version` prints 0.26.2-beta
 
-ALL_TOOLS="btcd"
+ALL_TOOLS="btcd pypeers"
+
+# Debian packages of the clustering peers and oracle (scipy, igraph,
+# networkx for Debian's own /usr/bin/python3), from Debian's apt.
+PYPEERS_PACKAGES="python3 python3-scipy python3-networkx python3-igraph"
 
 # --- layout ------------------------------------------------------------------
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -58,6 +62,27 @@ install_btcd() {
 	"btcd version $want"*) log "installed: $have" ;;
 	*) die "installed btcd reports '${have:-nothing}', want $want" ;;
 	esac
+}
+
+# --- python3-scipy, python3-networkx, python3-igraph ---------------------------
+# The connected-components peers of the clustering benchmark, and networkx the
+# oracle of the clustering tests. Debian's python3 is /usr/bin/python3 (a
+# python3 earlier on PATH may be another installation without these).
+install_pypeers() {
+	if /usr/bin/python3 -c 'import scipy.sparse.csgraph, networkx, igraph' 2>/dev/null; then
+		log "python3-scipy, python3-networkx, python3-igraph already installed"
+		return 0
+	fi
+	command -v apt-get >/dev/null 2>&1 || die "apt-get is not available to install $PYPEERS_PACKAGES"
+	SUDO=""
+	[ "$(id -u)" = 0 ] || SUDO="sudo"
+	log "installing $PYPEERS_PACKAGES from Debian's apt"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get install -y --no-install-recommends $PYPEERS_PACKAGES >/dev/null ||
+		{ $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends $PYPEERS_PACKAGES >/dev/null; } ||
+		die "apt-get install $PYPEERS_PACKAGES failed"
+	/usr/bin/python3 -c 'import scipy.sparse.csgraph, networkx, igraph' || die "the python peers do not import after installing"
+	log "installed: $(/usr/bin/python3 -c 'import scipy, networkx, igraph; print("scipy", scipy.__version__, "networkx", networkx.__version__, "igraph", igraph.__version__)')"
 }
 
 # --- main --------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -10,8 +11,10 @@ import (
 	"github.com/vestigo-forensics/vestigo/internal/blockfile"
 	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/cluster"
 	"github.com/vestigo-forensics/vestigo/internal/index"
 	"github.com/vestigo-forensics/vestigo/internal/ingest"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 func (a *app) importCommand() *cobra.Command {
@@ -81,7 +84,10 @@ or import from a copy: files that change while being read are refused.`,
 			if st != nil && (err == nil || errors.Is(err, ctx.Err())) {
 				a.printImport("imported", r.Params().Network, st, asJSON, r.Stats())
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			return a.clusterAfterIngest(ctx, ws, r.Params().Ledger(), asJSON)
 		},
 	}
 	f := cmd.Flags()
@@ -173,4 +179,17 @@ func (a *app) printImport(verb string, n chain.Network, st *ingest.Stats, asJSON
 	fmt.Fprintf(a.stdout, "btc %s: %s blocks %d–%d (%d blocks, %d txs, %d inputs, %d outputs) in %s, %s tx/s\n",
 		n, verb, st.From, st.Height, st.Blocks, st.Txs, st.Inputs, st.Outputs, st.Elapsed.Round(1e7), rate(st.Txs, st.Elapsed))
 	fmt.Fprintf(a.stdout, "tip: block %d %s\n", s.Tip, s.TipHash)
+}
+
+// clusterAfterIngest brings the ledger's clusters up to the index's new
+// tip (with the options the cluster store was built with).
+func (a *app) clusterAfterIngest(ctx context.Context, ws *workspace.Workspace, l chain.Ledger, quiet bool) error {
+	res, err := a.updateClusters(ctx, ws, l, cluster.Options{Adopt: true}, !quiet)
+	if err != nil {
+		return err
+	}
+	if !quiet {
+		a.printClusterResult(res)
+	}
+	return nil
 }

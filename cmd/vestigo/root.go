@@ -67,7 +67,9 @@ questions about its blocks, transactions and addresses, exactly and reproducibly
 Start with:
   vestigo import btc --blocks ~/.bitcoin/blocks     (Bitcoin Core block files)
   vestigo sync btc --rpc http://127.0.0.1:8332 --rpc-cookie ~/.bitcoin/.cookie
-then ask: vestigo tx TXID, vestigo address ADDR, vestigo block HEIGHT, vestigo status.`,
+then ask: vestigo tx TXID, vestigo address ADDR, vestigo block HEIGHT, vestigo status.
+Attribution: vestigo tags import PACKS, vestigo cluster ADDR, vestigo tags ADDR,
+vestigo cluster explain ADDR1 ADDR2, vestigo screen --file LIST.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -95,6 +97,7 @@ then ask: vestigo tx TXID, vestigo address ADDR, vestigo block HEIGHT, vestigo s
 	root.AddCommand(
 		a.importCommand(), a.syncCommand(), a.txCommand(), a.addressCommand(), a.blockCommand(),
 		a.statusCommand(), a.indexCommand(), a.generateCommand(), a.benchCommand(),
+		a.clusterCommand(), a.tagsCommand(), a.screenCommand(), a.heuristicsCommand(),
 	)
 	return root
 }

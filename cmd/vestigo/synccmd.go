@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/vestigo-forensics/vestigo/internal/btcrpc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/cluster"
 	"github.com/vestigo-forensics/vestigo/internal/index"
 	"github.com/vestigo-forensics/vestigo/internal/ingest"
 )
@@ -75,6 +77,9 @@ every round is committed durably. The network is the node's.`,
 			if err != nil {
 				return err
 			}
+			followCtx, stopFollow := context.WithCancel(ctx)
+			defer stopFollow()
+			var clusterErr error
 			bar := newBlockProgress(a.stderr, "syncing")
 			opt := ingest.SyncOptions{
 				Options: ingest.Options{Logger: a.logger(), Progress: bar.update, Writer: writerOptions(cacheMB, commitKB)},
@@ -89,14 +94,25 @@ every round is committed durably. The network is the node's.`,
 					if !asJSON && !isTerminal(a.stderr) {
 						fmt.Fprintf(a.stderr, "tip: block %d %s\n", t.Height, t.Hash)
 					}
+					// Clusters follow the index block by block.
+					if _, err := a.updateClusters(followCtx, ws, p.Ledger(), cluster.Options{Adopt: true}, false); err != nil && clusterErr == nil {
+						clusterErr = err
+						stopFollow()
+					}
 				}
 			}
-			st, err := ingest.Sync(ctx, ix, c, opt)
+			st, err := ingest.Sync(followCtx, ix, c, opt)
 			bar.done()
 			if st != nil && (err == nil || errors.Is(err, ctx.Err())) {
 				a.printImport("synced", p.Network, st, asJSON)
 			}
-			return err
+			if clusterErr != nil && ctx.Err() == nil {
+				return clusterErr
+			}
+			if err != nil {
+				return err
+			}
+			return a.clusterAfterIngest(ctx, ws, p.Ledger(), asJSON)
 		},
 	}
 	f := cmd.Flags()

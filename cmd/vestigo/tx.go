@@ -2,10 +2,14 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/change"
+	"github.com/vestigo-forensics/vestigo/internal/coinjoin"
+	"github.com/vestigo-forensics/vestigo/internal/entity"
 )
 
 func (a *app) txCommand() *cobra.Command {
@@ -27,10 +31,19 @@ func (a *app) txCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			svc, err := ws.Attribution(ix)
+			if err != nil {
+				return err
+			}
+			attr, err := svc.AnalyzeTx(h)
+			if err != nil {
+				return err
+			}
 			if asJSON {
-				return a.printJSON(tx)
+				return a.printJSON(txView(tx, attr))
 			}
 			printTx(a, tx)
+			printAttribution(a, attr)
 			return nil
 		},
 	}
@@ -72,6 +85,57 @@ func printTx(a *app, tx *chain.Tx) {
 		if o.Multisig != nil {
 			fmt.Fprintf(w, "  \t%d of %v\t\t\t\n", o.Multisig.Required, o.Multisig.Keys)
 		}
+	}
+	w.Flush()
+}
+
+// txJSON is a transaction with what the heuristics say of it: the
+// CoinJoin verdict, and per output the change verdict.
+type txJSON struct {
+	*chain.Tx
+	CoinJoin coinjoin.Verdict `json:"coinjoin"`
+	Outputs  []outputJSON     `json:"outputs"`
+}
+
+type outputJSON struct {
+	chain.Output
+	// Change is absent for coinbases and CoinJoins.
+	Change *change.OutputVerdict `json:"change,omitempty"`
+}
+
+func txView(tx *chain.Tx, attr *entity.TxAttribution) txJSON {
+	v := txJSON{Tx: tx, CoinJoin: attr.CoinJoin, Outputs: make([]outputJSON, len(tx.Outputs))}
+	for i, o := range tx.Outputs {
+		v.Outputs[i].Output = o
+		if i < len(attr.Change) {
+			v.Outputs[i].Change = &attr.Change[i]
+		}
+	}
+	return v
+}
+
+func printAttribution(a *app, attr *entity.TxAttribution) {
+	cj := attr.CoinJoin
+	fmt.Fprintln(a.stdout)
+	switch {
+	case cj.IsCoinJoin:
+		fmt.Fprintf(a.stdout, "CoinJoin: YES (%s, confidence %.2f): its inputs are not clustered together\n", cj.Protocol, cj.Confidence)
+	default:
+		fmt.Fprintf(a.stdout, "CoinJoin: no (confidence %.2f)\n", cj.Confidence)
+	}
+	for _, f := range cj.Detectors {
+		fmt.Fprintf(a.stdout, "  %s (%.2f): %s\n", f.Name, f.Confidence, f.Reason)
+	}
+	for _, f := range cj.Vetoes {
+		fmt.Fprintf(a.stdout, "  veto %s (%.2f): %s\n", f.Name, f.Confidence, f.Reason)
+	}
+	if len(attr.Change) == 0 {
+		return
+	}
+	fmt.Fprintf(a.stdout, "Change (per output)\n")
+	w := table(a.stdout)
+	for i, v := range attr.Change {
+		fmt.Fprintf(w, "  %d\t%s\t%.2f\t%s\n", i, v.Verdict, v.Confidence, orDash(strings.Join(v.Heuristics, ", ")))
 	}
 	w.Flush()
 }

@@ -490,3 +490,24 @@ func (ix *Index) Unspent(a btc.Addr) ([]chain.Unspent, error) {
 	}
 	return out, err
 }
+
+// BlockHash returns the hash of the block at height.
+func (ix *Index) BlockHash(height int64) (chainhash.Hash, error) {
+	b, err := ix.blockRecord(height)
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	return b.Hash, nil
+}
+
+// BlockTime returns the header time of the block at height.
+func (ix *Index) BlockTime(height int64) (time.Time, error) {
+	b, err := ix.blockRecord(height)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(int64(b.Time), 0).UTC(), nil
+}
+
+// TxidOf returns the txid of the transaction at key.
+func (ix *Index) TxidOf(key TxKey) (chainhash.Hash, error) { return ix.txidOf(key) }

@@ -179,13 +179,13 @@ func (g *generator) sweep() []*txb {
 	var out []*txb
 	weight, sigops := g.blk.weight, g.blk.sigops
 	for len(ex.deposits) > 0 && weight <= maxBlockWeight-weightReserve && sigops <= maxBlockSigOps-sigOpsReserve {
-		n := min(len(ex.deposits), maxInputs)
+		n := min(len(ex.deposits), maxInputs-1)
 		idx := make([]int, n)
 		for i := range idx {
 			idx[i] = i
 		}
 		hot := ex.hot[g.rng.IntN(len(ex.hot))]
-		t := g.sendAll(ex, &ex.deposits, txSweep, idx, hot.typ, func() *addrInfo { return hot }, g.feeRate(ex))
+		t := g.sweepTx(ex, idx, hot, g.feeRate(ex))
 		if t == nil {
 			break // dust deposits wait until more arrive
 		}
@@ -194,6 +194,39 @@ func (g *generator) sweep() []*txb {
 		sigops += t.sigops
 	}
 	return out
+}
+
+// sweepTx spends the deposits idx together with the hot wallet's smallest
+// coin, if it has one, to the hot address: exchanges consolidate their
+// small hot-wallet coins into sweeps, and that co-spend is what ties
+// deposit addresses to the hot wallet's cluster on a real chain.
+func (g *generator) sweepTx(ex *wallet, idx []int, hot *addrInfo, rate uint32) *txb {
+	var s sizer
+	var sum uint64
+	for _, i := range idx {
+		s.addIn(ex.deposits[i].addr.typ)
+		sum += ex.deposits[i].value
+	}
+	own := -1
+	for i, u := range ex.utxos {
+		if own < 0 || u.value < ex.utxos[own].value {
+			own = i
+		}
+	}
+	if own >= 0 {
+		s.addIn(ex.utxos[own].addr.typ)
+		sum += ex.utxos[own].value
+	}
+	s.addOut(hot.typ.scriptLen())
+	fee := feeFor(&s, rate)
+	if sum < fee+dust {
+		return nil
+	}
+	ins := removeCoins(&ex.deposits, idx)
+	if own >= 0 {
+		ins = append(ins, g.spend(ex, []int{own})...)
+	}
+	return g.build(ex, txSweep, ins, []payment{{addr: hot, value: sum - fee}}, 0, nil, fee, rate, s)
 }
 
 // withdrawals plans one batch of customer withdrawals from the hot wallet.

@@ -19,6 +19,8 @@
 //     regtest genesis block.
 //   - ground-truth.json (TruthFile): for a scenario always, for the baseline
 //     with Config.Truth. See Truth.
+//   - known-tags.csv (KnownTagsFile, scenarios only): the attributions an
+//     investigator starts the case with, as a tag CSV.
 //   - generated.json (ManifestFile): seed, parameters, tip, counts and the
 //     file list. It is written last, through a temporary file and a rename:
 //     a directory without it holds an interrupted run.

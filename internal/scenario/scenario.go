@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -560,11 +561,17 @@ func (g *generator) finish(outDir string, height int32) (*Result, error) {
 		if g.scen != nil {
 			rw = &g.scen.truth
 		}
-		path, err := g.tw.finish(head, g.truthWallets(), rw)
+		wallets := g.truthWallets()
+		path, err := g.tw.finish(head, wallets, rw)
 		if err != nil {
 			return nil, err
 		}
 		res.TruthFile = path
+		if rw != nil {
+			if err := writeKnownTags(filepath.Join(outDir, KnownTagsFile), rw, wallets); err != nil {
+				return nil, err
+			}
+		}
 	}
 	m := Manifest{
 		Format:        ManifestFormat,
@@ -669,4 +676,24 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("scenario: %w", err)
 	}
 	return nil
+}
+
+// KnownTagsFile is what an investigator knows at the start of a generated
+// ransomware case, as a tag CSV (address,label,category,source,confidence):
+// the ransom address of the victim's report and the exchange's hot wallet
+// from its answer to a production order. The rest is to be found.
+const KnownTagsFile = "known-tags.csv"
+
+func writeKnownTags(path string, rw *RansomwareTruth, wallets []TruthWallet) error {
+	var b strings.Builder
+	b.WriteString("address,label,category,source,confidence\n")
+	if len(rw.RansomAddresses) > 0 {
+		fmt.Fprintf(&b, "%s,Ransom address in the victim's report,ransomware,victim report (generated case),forensic\n", rw.RansomAddresses[0])
+	}
+	for _, w := range wallets {
+		if w.Kind == "exchange" && len(w.HotWallet) > 0 {
+			fmt.Fprintf(&b, "%s,Exchange hot wallet,exchange,exchange's reply to a production order (generated case),authority_data\n", w.HotWallet[0])
+		}
+	}
+	return writeFileAtomic(path, []byte(b.String()))
 }

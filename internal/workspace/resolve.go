@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,6 +77,58 @@ func (w *Workspace) Address(s string, sel Selector) (*index.Index, btc.Addr, err
 		return a, err
 	})
 	return ix, a, err
+}
+
+// AddressAnywhere resolves a textual address like Address, and when no
+// index holds it, to the one index of a network it is valid on (its tags
+// can be known before it appears on chain). Several such indexes are
+// ErrAmbiguous.
+func (w *Workspace) AddressAnywhere(s string, sel Selector) (*index.Index, btc.Addr, error) {
+	ix, a, err := w.Address(s, sel)
+	if !errors.Is(err, chain.ErrNotFound) {
+		return ix, a, err
+	}
+	s = strings.TrimSpace(s)
+	var found []*index.Index
+	var addr btc.Addr
+	for _, p := range btc.NetworksOf(s) {
+		if sel.Network != "" && p.Network != sel.Network {
+			continue
+		}
+		cands, cerr := w.candidates(p.Network, nil)
+		if cerr != nil {
+			return nil, btc.Addr{}, cerr
+		}
+		for _, c := range cands {
+			found = append(found, c)
+			addr, _ = p.DecodeAddr(s)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, btc.Addr{}, err
+	case 1:
+		return found[0], addr, nil
+	}
+	return nil, btc.Addr{}, fmt.Errorf("workspace: %w: %s is valid on several indexed networks; choose one with --network", ErrAmbiguous, s)
+}
+
+// Only returns the one index the selector leaves (ErrAmbiguous if several).
+func (w *Workspace) Only(sel Selector) (*index.Index, error) {
+	if err := sel.check(); err != nil {
+		return nil, err
+	}
+	cands, err := w.candidates(sel.Network, nil)
+	if err != nil {
+		return nil, err
+	}
+	switch len(cands) {
+	case 0:
+		return nil, fmt.Errorf("workspace: %w: no %s index in %s", ErrNoData, sel.Network, w.dir)
+	case 1:
+		return cands[0], nil
+	}
+	return nil, fmt.Errorf("workspace: %w: %d indexes; choose one with --network", ErrAmbiguous, len(cands))
 }
 
 // Tx resolves a txid to the index that holds it.

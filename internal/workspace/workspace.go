@@ -33,7 +33,10 @@ import (
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/cluster"
+	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/index"
+	"github.com/vestigo-forensics/vestigo/internal/tags"
 )
 
 // ErrNoData reports a data directory without any index.
@@ -70,8 +73,10 @@ type Workspace struct {
 	dir string
 	opt Options
 
-	mu      sync.Mutex
-	indexes map[chain.Ledger]*index.Index
+	mu       sync.Mutex
+	indexes  map[chain.Ledger]*index.Index
+	clusters map[chain.Ledger]*cluster.Store
+	tags     *tags.Store
 }
 
 // Open opens the data directory dir; it need not exist yet.
@@ -83,7 +88,7 @@ func Open(dir string, opt Options) (*Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workspace: %w", err)
 	}
-	return &Workspace{dir: abs, opt: opt, indexes: map[chain.Ledger]*index.Index{}}, nil
+	return &Workspace{dir: abs, opt: opt, indexes: map[chain.Ledger]*index.Index{}, clusters: map[chain.Ledger]*cluster.Store{}}, nil
 }
 
 // Dir returns the absolute data directory.
@@ -94,6 +99,14 @@ func (w *Workspace) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var errs []error
+	for l, s := range w.clusters {
+		errs = append(errs, s.Close())
+		delete(w.clusters, l)
+	}
+	if w.tags != nil {
+		errs = append(errs, w.tags.Close())
+		w.tags = nil
+	}
 	for l, ix := range w.indexes {
 		errs = append(errs, ix.Close())
 		delete(w.indexes, l)
@@ -232,4 +245,90 @@ func lookup[T any](cands []*index.Index, what string, find func(*index.Index) (T
 		nets = append(nets, string(ix.Params().Network))
 	}
 	return nil, zero, fmt.Errorf("workspace: %w: %s is in the %s indexes; choose one with --network", ErrAmbiguous, what, strings.Join(nets, " and "))
+}
+
+func (w *Workspace) clusterDir(l chain.Ledger) string {
+	return filepath.Join(w.dir, "cluster", l.String())
+}
+
+// Clusters opens the cluster store of ledger l. Read-only workspaces open
+// it read-only (chain.ErrNotFound when it was never built); otherwise it is
+// created on first use with opt's settings (opt.UseChange is fixed at
+// creation).
+func (w *Workspace) Clusters(l chain.Ledger, opt cluster.Options) (*cluster.Store, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if s, ok := w.clusters[l]; ok {
+		return s, nil
+	}
+	opt.Logger = w.opt.Logger
+	opt.ReadOnly = w.opt.ReadOnly
+	if !opt.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(w.clusterDir(l)), 0o755); err != nil {
+			return nil, fmt.Errorf("workspace: %w", err)
+		}
+	}
+	s, err := cluster.Open(w.clusterDir(l), l, opt)
+	if err != nil {
+		if strings.Contains(err.Error(), "lock") {
+			return nil, fmt.Errorf("workspace: the %s cluster store in %s is in use by another Vestigo process: %w", l, w.dir, err)
+		}
+		return nil, err
+	}
+	w.clusters[l] = s
+	return s, nil
+}
+
+// HasClusters reports whether the cluster store of l exists.
+func (w *Workspace) HasClusters(l chain.Ledger) bool {
+	_, err := os.Stat(w.clusterDir(l))
+	return err == nil
+}
+
+// TagsPath is the tag database of the workspace.
+func (w *Workspace) TagsPath() string { return filepath.Join(w.dir, "tags.db") }
+
+// Tags opens the tag store. A read-only workspace without one gets nil
+// and no error: there are no tags to show.
+func (w *Workspace) Tags() (*tags.Store, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.tags != nil {
+		return w.tags, nil
+	}
+	path := w.TagsPath()
+	if w.opt.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+	} else if err := os.MkdirAll(w.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("workspace: %w", err)
+	}
+	s, err := tags.Open(path, tags.Options{Logger: w.opt.Logger})
+	if err != nil {
+		return nil, err
+	}
+	w.tags = s
+	return s, nil
+}
+
+// Attribution returns the attribution service of the index ix: its
+// cluster store (nil if never built) and the tag store (nil if none).
+// Queries use a read-only workspace, whose cluster stores open with the
+// options they were built with.
+func (w *Workspace) Attribution(ix *index.Index) (*entity.Service, error) {
+	svc := &entity.Service{Index: ix}
+	if w.HasClusters(ix.Ledger()) {
+		s, err := w.Clusters(ix.Ledger(), cluster.Options{})
+		if err != nil {
+			return nil, err
+		}
+		svc.Clusters = s
+	}
+	t, err := w.Tags()
+	if err != nil {
+		return nil, err
+	}
+	svc.Tags = t
+	return svc, nil
 }

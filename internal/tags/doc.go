@@ -1,0 +1,66 @@
+// Package tags is Vestigo's store of attribution tags: what public sources
+// and analysts say about who is behind an address (or a transaction), each
+// claim kept with where it came from. An investigator sees every tag of an
+// address with its source, never one "best" tag: a court will ask where each
+// came from.
+//
+// Concepts:
+//
+//   - A Tag attributes an address (or a tx_hash) of a currency to a label,
+//     with the GraphSense fields: category (what kind of entity), abuse
+//     (what criminal activity), source (a URL), confidence, creator, lastmod,
+//     actor, context, is_public, is_cluster_definer. Every tag carries its
+//     Pack and Line: the file it was imported from (name, format, SHA-256 of
+//     the bytes, title) and the line in that file.
+//   - A Pack is one imported file; it is known by its base name. Importing
+//     the same name with the same content (SHA-256) again changes nothing;
+//     a changed file replaces its pack's tags in one transaction. The pack
+//     "user" holds tags added by analysts (AddUserTag), which ExportUserPack
+//     writes out as a TagPack.
+//   - Format says how a file is read: "tagpack" (GraphSense TagPack YAML,
+//     whose header fields every tag inherits unless it overrides them),
+//     "actorpack" (GraphSense ActorPack: the actors that tags' actor field
+//     names, so a tag shows its actor's label), "ofac-xml" (OFAC
+//     sdn_advanced.xml), "ofac-csv" (OFAC's legacy SDN.CSV and
+//     SDN_COMMENTS.CSV, read together when imported together), "ofac-list"
+//     (0xB10C's sanctioned_addresses_<TICKER>.txt) and "csv"
+//     (address,label,category,source[,confidence]). DetectFormat tells them
+//     apart by name and content.
+//   - The confidence taxonomy is GraphSense's (graphsense-tagpack-tool
+//     confidence.csv): ids from "ownership" (100) to "unknown" (5), see
+//     ConfidenceLevel. A tag without confidence gets DefaultConfidence,
+//     "unknown", as the GraphSense tool does. Categories, abuses and concepts
+//     must be concepts of the GraphSense concepts taxonomy (the INTERPOL
+//     DW-VA entity and abuse taxonomies, graphsense-lib concepts.yaml); an
+//     unknown value is an error, as in the tagpack tool's validator.
+//   - Sanctioned marks a tag from OFAC's lists (the three ofac formats),
+//     a tag whose source is a US Treasury page (host treasury.gov or
+//     *.treasury.gov, ofac.treas.gov or *.ofac.treas.gov), and a tag whose
+//     category or abuse is the taxonomy's "sanction" concept. Nothing else.
+//     OFAC tags have abuse "sanction", confidence "authority_data", the SDN
+//     name as label and OFAC's page of the entry as source.
+//   - Addresses are validated and stored in one form: Bitcoin addresses
+//     must decode on one of Bitcoin's networks and are stored as the index
+//     prints them (bech32 in lower case); ETH addresses must be 0x and 40 hex
+//     digits, and every 0x+40-hex address is stored in lower case; other
+//     currencies' addresses are kept as given after a sanity check
+//     (printable, no spaces, 4..128 bytes). Queries are normalised the same
+//     way (NormalizeAddress).
+//   - Conflicts (pure) flags tags of one address or cluster that disagree:
+//     incompatible categories or abuses (exchange vs ransomware), different
+//     actors.
+//
+// Hostile input: files above Options.MaxFileBytes are refused before they
+// are read; YAML is parsed into a node tree only after an upper bound of its
+// node count, computed from the raw bytes, is within Options.MaxYAMLNodes,
+// and the tree is then walked: anchors and aliases (YAML bombs), nesting
+// deeper than Options.MaxYAMLDepth and duplicate keys are rejected. XML is
+// read with a streaming token loop (no entity expansion, bounded depth).
+//
+// Errors: bad input is rejected with an error wrapping chain.ErrInvalid
+// (IsInvalid) that names the file and line, "tags: FILE:LINE: invalid BTC
+// address "..."". A file with any error stores nothing; the other files of a
+// folder still import, and Import's FileResults say per file what happened.
+// ExportUserPack returns an error wrapping chain.ErrNotFound when a creator
+// has no user tags.
+package tags
