@@ -19,6 +19,7 @@ var layers = map[string]int{
 	"internal/index":     2, // storage
 	"internal/blockfile": 2, // sources
 	"internal/btcrpc":    2,
+	"internal/tags":      2, // SQLite tag store
 	"internal/ingest":    3, // sources → storage; analysis (cluster, trace, detect) joins this layer
 	"internal/coinjoin":  3, // CoinJoin detectors
 	"internal/change":    3, // change-output heuristics

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/cluster"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
@@ -36,15 +37,7 @@ Tags of other addresses of the cluster are marked "cluster" (indirect).
   vestigo cluster export-edges        the co-spend edge list`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.readWorkspace()
-			if err != nil {
-				return err
-			}
-			ix, addr, err := ws.Address(args[0], a.selector())
-			if err != nil {
-				return err
-			}
-			svc, err := ws.Attribution(ix)
+			svc, addr, err := a.attributionOf(args[0], false)
 			if err != nil {
 				return err
 			}
@@ -64,6 +57,25 @@ Tags of other addresses of the cluster are marked "cluster" (indirect).
 	cmd.Flags().Uint64Var(&offset, "offset", 0, "skip this many addresses")
 	cmd.AddCommand(a.clusterBuildCommand(), a.clusterExplainCommand(), a.clusterEdgesCommand())
 	return cmd
+}
+
+// attributionOf resolves an address argument (with anywhere, also one not
+// yet on chain) and opens the attribution service of its index.
+func (a *app) attributionOf(arg string, anywhere bool) (*entity.Service, btc.Addr, error) {
+	ws, err := a.readWorkspace()
+	if err != nil {
+		return nil, btc.Addr{}, err
+	}
+	resolve := ws.Address
+	if anywhere {
+		resolve = ws.AddressAnywhere
+	}
+	ix, addr, err := resolve(arg, a.selector())
+	if err != nil {
+		return nil, btc.Addr{}, err
+	}
+	svc, err := ws.Attribution(ix)
+	return svc, addr, err
 }
 
 func (a *app) printEntity(e *entity.Entity) {
@@ -178,6 +190,9 @@ inputs' cluster, refusing merges of two clusters that both exceed
 to change it, remove DATA/cluster/<ledger> and build again.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// One sequential pass over the index: a block cache would only
+			// hold blocks that are never read again.
+			a.wsOpt.CacheBytes = 8 << 20
 			ws, err := a.workspace()
 			if err != nil {
 				return err

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,20 +23,7 @@ import (
 // the syncer at random moments; the resumed index must equal a clean sync
 // and the node's tip.
 func TestSyncSurvivesSIGKILL(t *testing.T) {
-	node := btcdtest.Start(t)
-	chainDir := filepath.Join(t.TempDir(), "chain")
-	ok(t, "generate", "btc", "--out", chainDir, "--seed", "5", "--scenario", "ransomware")
-	r, err := blockfile.Open(context.Background(), chainDir, blockfile.Options{MaxHeight: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = r.Blocks(context.Background(), 1, func(e blockfile.Entry, raw []byte) error {
-		return node.SubmitBlock(context.Background(), raw)
-	})
-	r.Close()
-	if err != nil {
-		t.Fatalf("btcd refused a generated block: %v", err)
-	}
+	node, chainDir := nodeWithScenario(t, 5)
 	tipHash, _ := node.BestBlock(t)
 
 	rpc := []string{"sync", "btc", "--rpc", node.RPCURL, "--rpc-user", node.User, "--rpc-pass", node.Pass}
@@ -92,4 +81,37 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	if !strings.Contains(ok(t, "--data", data, "address", rw.RansomAddresses[0]).stdout, "Balance") {
 		t.Fatal("ransom address not readable")
 	}
+	// The sync kept the clusters up to date through the kills: nothing is
+	// left to cluster, and the entities equal those of the clean sync.
+	var built []map[string]any
+	if err := json.Unmarshal([]byte(ok(t, "--data", data, "cluster", "build", "--json").stdout), &built); err != nil || len(built) != 1 || built[0]["blocks"].(float64) != 0 {
+		t.Fatalf("clusters were not up to date after the sync: %v %v", built, err)
+	}
+	for _, a := range append(addrs, rw.CoinJoin.AttackerOutputs[0].Address) {
+		want := ok(t, "--data", clean, "cluster", a, "--json", "--limit", "0").stdout
+		if got := ok(t, "--data", data, "cluster", a, "--json", "--limit", "0").stdout; got != want {
+			t.Fatalf("entity of %s after the killed syncs differs from a clean sync:\n%s\nwant\n%s", a, got, want)
+		}
+	}
+}
+
+// nodeWithScenario starts a btcd regtest node holding the generated
+// ransomware chain of seed, and returns it with the chain's directory.
+func nodeWithScenario(t *testing.T, seed int) (*btcdtest.Node, string) {
+	t.Helper()
+	node := btcdtest.Start(t)
+	chainDir := filepath.Join(t.TempDir(), "chain")
+	ok(t, "generate", "btc", "--out", chainDir, "--seed", strconv.Itoa(seed), "--scenario", "ransomware")
+	r, err := blockfile.Open(context.Background(), chainDir, blockfile.Options{MaxHeight: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Blocks(context.Background(), 1, func(e blockfile.Entry, raw []byte) error {
+		return node.SubmitBlock(context.Background(), raw)
+	})
+	r.Close()
+	if err != nil {
+		t.Fatalf("btcd refused a generated block: %v", err)
+	}
+	return node, chainDir
 }

@@ -91,13 +91,16 @@ every round is committed durably. The network is the node's.`,
 					fmt.Fprintf(a.stderr, "vestigo: %v; retrying in %s\n", err, wait)
 				}
 				opt.OnCommit = func(t index.Tip) {
-					if !asJSON && !isTerminal(a.stderr) {
-						fmt.Fprintf(a.stderr, "tip: block %d %s\n", t.Height, t.Hash)
-					}
 					// Clusters follow the index block by block.
-					if _, err := a.updateClusters(followCtx, ws, p.Ledger(), cluster.Options{Adopt: true}, false); err != nil && clusterErr == nil {
-						clusterErr = err
-						stopFollow()
+					if _, err := a.updateClusters(followCtx, ws, p.Ledger(), cluster.Options{Adopt: true}, false); err != nil {
+						if clusterErr == nil {
+							clusterErr = err
+							stopFollow()
+						}
+						return
+					}
+					if !asJSON && !isTerminal(a.stderr) {
+						fmt.Fprintf(a.stderr, "tip: block %d %s (indexed and clustered)\n", t.Height, t.Hash)
 					}
 				}
 			}
@@ -111,6 +114,9 @@ every round is committed durably. The network is the node's.`,
 			}
 			if err != nil {
 				return err
+			}
+			if follow && ctx.Err() != nil {
+				return nil // stopped: the next run clusters what is missing
 			}
 			return a.clusterAfterIngest(ctx, ws, p.Ledger(), asJSON)
 		},

@@ -27,15 +27,7 @@ clustering does), each with label, category, source, confidence, the pack
   vestigo tags export        write your own tags as a TagPack`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.readWorkspace()
-			if err != nil {
-				return err
-			}
-			ix, addr, err := ws.AddressAnywhere(args[0], a.selector())
-			if err != nil {
-				return err
-			}
-			svc, err := ws.Attribution(ix)
+			svc, addr, err := a.attributionOf(args[0], true)
 			if err != nil {
 				return err
 			}
@@ -109,6 +101,13 @@ does nothing; a changed file replaces its earlier tags.`,
 					fmt.Fprintf(w, "%s\t%s\t%s\n", r.Name, r.Format, status)
 				}
 				w.Flush()
+				// What an analyst must know: entries kept with a problem
+				// (for example an address OFAC lists under the wrong currency).
+				for _, r := range res {
+					for _, n := range r.Notes {
+						fmt.Fprintf(a.stdout, "  note: %s\n", n)
+					}
+				}
 			}
 			if len(failed) > 0 {
 				return fmt.Errorf("%d of %d files failed, nothing of them was imported; first: %w", len(failed), len(res), errors.Join(failed[0], chain.ErrInvalid))

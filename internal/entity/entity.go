@@ -90,8 +90,9 @@ func (s *Service) clusterOf(id index.AddrID) (index.AddrID, uint64, error) {
 	return root, n, err
 }
 
-// tagBatch is how many addresses one tag-store query asks about.
-const tagBatch = 1000
+// tagBatch is how many addresses one tag-store query asks about (a
+// variable for tests).
+var tagBatch = 1000
 
 // clusterTags returns the tags of every address of the cluster rooted at
 // root, by address.

@@ -64,6 +64,16 @@ func detect(name string, head []byte) Format {
 	return ""
 }
 
+// candidateName reports whether a file name is one DetectFormat may
+// recognise (by its extension, or as a 0xB10C list).
+func candidateName(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".xml", ".csv":
+		return true
+	}
+	return ofacListName.MatchString(name)
+}
+
 func firstLine(b []byte) []byte {
 	if i := bytes.IndexByte(b, '\n'); i >= 0 {
 		return b[:i+1]

@@ -45,7 +45,15 @@
 //     digits, and every 0x+40-hex address is stored in lower case; other
 //     currencies' addresses are kept as given after a sanity check
 //     (printable, no spaces, 4..128 bytes). Queries are normalised the same
-//     way (NormalizeAddress).
+//     way (NormalizeAddress). Analyst input (plain CSV, AddUserTag) with an
+//     invalid address is rejected. A published list (TagPack, OFAC) is a
+//     record of what its source said, and the real ones hold a few addresses
+//     that do not validate (OFAC lists a TRON address as XBT and an ETH
+//     address of 39 hex digits; GraphSense packs have mistyped BTC
+//     addresses): such a tag is kept with the address as given, flagged in
+//     AddressProblem and named with FILE:LINE in the file's notes, rather
+//     than dropped or sinking the whole list. Text that cannot be an address
+//     at all (empty, over 256 bytes, control characters) is an error anyway.
 //   - Conflicts (pure) flags tags of one address or cluster that disagree:
 //     incompatible categories or abuses (exchange vs ransomware), different
 //     actors.

@@ -362,26 +362,40 @@ func parseOFACCSV(sdn, comments *ofacCSVInput, names func(int64) string) (sp, cp
 		if cp == nil {
 			cp = &parsed{format: FormatOFACCSV, title: "OFAC SDN list remarks (SDN_COMMENTS.CSV)", creator: ofacCreator}
 		}
-		for _, c := range crow {
-			if joined[c.ent] {
+		done := make(map[int64]bool)
+		for _, c0 := range crow {
+			if joined[c0.ent] || done[c0.ent] {
 				continue
+			}
+			done[c0.ent] = true
+			// The rows of one ent_num continue each other.
+			cs := byEnt[c0.ent]
+			text := ""
+			bounds := make([]int, 0, len(cs))
+			for _, c := range cs {
+				text += c.text
+				bounds = append(bounds, len(text))
 			}
 			name := ""
 			if names != nil {
-				name = names(c.ent)
+				name = names(c0.ent)
 			}
 			if name == "" {
-				name = fmt.Sprintf("OFAC SDN entry %d", c.ent)
+				name = fmt.Sprintf("OFAC SDN entry %d", c0.ent)
 			}
-			r := sdnRow{ent: c.ent}
-			es := remarkEntries(c.text)
-			if e, ok := leadingEntry(c.text); ok {
+			r := sdnRow{ent: c0.ent}
+			es := remarkEntries(text)
+			if e, ok := leadingEntry(text); ok {
 				es = append([]remarkEntry{e}, es...)
-			} else if len(c.text) > 0 && !strings.HasPrefix(c.text, ofacFeaturePre) && cutsEntry(c.text) {
-				cp.notes = append(cp.notes, fmt.Sprintf("%s:%d: ent_num %d continues an entry that SDN.CSV cut (%q); import SDN.CSV together with this file to read it", filepath.Base(comments.file), c.line, c.ent, truncate(c.text[:strings.IndexAny(c.text+";", ";")], 40)))
+			} else if len(text) > 0 && !strings.HasPrefix(text, ofacFeaturePre) && cutsEntry(text) {
+				cp.notes = append(cp.notes, fmt.Sprintf("%s:%d: ent_num %d continues an entry that SDN.CSV cut (%q); import SDN.CSV together with this file to read it", filepath.Base(comments.file), c0.line, c0.ent, truncate(text[:strings.IndexAny(text+";", ";")], 40)))
 			}
 			for _, e := range es {
-				if err := addOFAC(cp, comments.file, c.line, e, name, r, "comments"); err != nil {
+				k := 0
+				for k < len(bounds)-1 && e.start >= bounds[k] {
+					k++
+				}
+				if err := addOFAC(cp, comments.file, cs[k].line, e, name, r, "comments"); err != nil {
 					cerr = err
 					break
 				}

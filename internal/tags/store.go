@@ -1,6 +1,7 @@
 package tags
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -96,7 +97,9 @@ func Open(path string, opt Options) (*Store, error) {
 	if path == "" {
 		return nil, invalid("empty store path")
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+	// A SQLite URI: escape what URIs give a meaning to.
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	dsn := "file:" + esc + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("tags: open %s: %w", path, err)
@@ -226,32 +229,20 @@ func (s *Store) importFiles(ctx context.Context, paths []string, format Format, 
 		}
 	}
 	pairOFAC(jobs)
-	var errs []error
 	for _, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return results, err
 		}
-		if j.done {
-			if j.res.Err != nil {
-				errs = append(errs, j.res.Err)
-			}
-			continue
+		// run does an OFAC pair at once; a database failure or a
+		// cancelled context stops the import.
+		if err := s.run(ctx, j, now); err != nil && !IsInvalid(err) && !errors.Is(err, errTooLarge) {
+			return results, err
 		}
-		if err := s.run(ctx, j, now); err != nil {
-			if !IsInvalid(err) && !errors.Is(err, errTooLarge) {
-				return results, err // a database failure stops the import
-			}
-		}
-		if j.companion != nil && !j.companion.done {
-			if err := s.run(ctx, j.companion, now); err != nil && !IsInvalid(err) && !errors.Is(err, errTooLarge) {
-				return results, err
-			}
-		}
-		if j.res.Err != nil {
-			errs = append(errs, j.res.Err)
-		}
-		if j.companion != nil && j.companion.res.Err != nil {
-			errs = append(errs, j.companion.res.Err)
+	}
+	var errs []error
+	for _, r := range results {
+		if r.Err != nil {
+			errs = append(errs, r.Err)
 		}
 	}
 	return results, errors.Join(errs...)
@@ -295,6 +286,19 @@ func (s *Store) load(j *job, format Format, folder bool) error {
 	if !st.Mode().IsRegular() {
 		return invalid("%s: not a regular file", p)
 	}
+	skip := func() error {
+		if !folder {
+			return invalid("%s: unrecognised format (give one of %v)", p, Formats())
+		}
+		j.res.Status = StatusSkipped
+		j.done = true
+		return nil
+	}
+	// Files whose name no format has are skipped (or refused) unread, and
+	// a file above the limit is refused before it is read.
+	if format == "" && !candidateName(j.res.Name) || folder && format != "" && !candidateName(j.res.Name) {
+		return skip()
+	}
 	if st.Size() > s.opt.MaxFileBytes {
 		return fmt.Errorf("tags: %s: %w: %d bytes, the limit is %d", p, errTooLarge, st.Size(), s.opt.MaxFileBytes)
 	}
@@ -305,33 +309,33 @@ func (s *Store) load(j *job, format Format, folder bool) error {
 	if int64(len(data)) > s.opt.MaxFileBytes {
 		return fmt.Errorf("tags: %s: %w: more than %d bytes", p, errTooLarge, s.opt.MaxFileBytes)
 	}
-	detected := detect(j.res.Name, data[:min(len(data), detectHead)])
+	head := data[:min(len(data), detectHead)]
+	detected := detect(j.res.Name, head)
 	switch {
 	case format == "" && detected == "":
-		if folder {
-			j.res.Status = StatusSkipped
-			j.done = true
-			return nil
-		}
-		return invalid("%s: unrecognised format (give one of %v)", p, Formats())
+		return skip()
 	case format == "":
 		j.format = detected
 		j.detected = true
 	case folder && detected != format && !(format == FormatActorPack && detected == FormatTagPack):
-		j.res.Status = StatusSkipped
-		j.done = true
-		return nil
+		return skip()
 	default:
 		j.format = format
 	}
+	j.res.Format = j.format
 	sum := sha256.Sum256(data)
 	j.res.SHA256 = hex.EncodeToString(sum[:])
-	j.res.Format = j.format
 	j.data = data
 	if j.format == FormatOFACCSV {
-		j.role = ofacCSVRole(j.res.Name, data[:min(len(data), detectHead)])
+		j.role = ofacCSVRole(j.res.Name, head)
 		if j.role == "" {
-			j.role = "sdn" // an explicit ofac-csv of unclear shape: SDN.CSV's reader will say what is wrong
+			// Given as ofac-csv: two columns are SDN_COMMENTS.CSV whatever
+			// the name; anything else is read as SDN.CSV, whose reader says
+			// what is wrong.
+			j.role = "sdn"
+			if ofacCSVRole("comments", head) == "comments" {
+				j.role = "comments"
+			}
 		}
 	}
 	return nil
@@ -408,7 +412,7 @@ func (s *Store) run(ctx context.Context, j *job, now time.Time) error {
 	case FormatActorPack:
 		p, err = parseActorPack(j.res.Path, j.data, lim)
 	case FormatOFACXML:
-		p, err = parseOFACXML(j.res.Path, strings.NewReader(string(j.data)))
+		p, err = parseOFACXML(j.res.Path, bytes.NewReader(j.data))
 	case FormatOFACList:
 		p, err = parseOFACList(j.res.Path, j.data)
 	case FormatCSV:
@@ -455,9 +459,9 @@ func (s *Store) runOFACCSV(ctx context.Context, j *job, now time.Time) error {
 		return nil
 	}
 	for _, x := range []*job{sdn, com} {
-		if x != nil {
-			x.res.Status = ""
-			x.res.Tags = 0
+		if x != nil && x.res.Err == nil {
+			x.res.Status, x.res.Format = "", FormatOFACCSV
+			x.res.Tags, x.res.Notes = 0, nil
 			x.done = false
 		}
 	}
@@ -470,12 +474,13 @@ func (s *Store) runOFACCSV(ctx context.Context, j *job, now time.Time) error {
 	sp, cp, serr, cerr := parseOFACCSV(in[0], in[1], func(ent int64) string { return s.ofacName(ctx, ent) })
 	var first error
 	for _, r := range []struct {
-		x     *job
-		p     *parsed
-		err   error
-		other *job
-	}{{sdn, sp, serr, com}, {com, cp, cerr, sdn}} {
-		if r.x == nil {
+		x        *job
+		p        *parsed
+		err      error
+		other    *job
+		otherErr error
+	}{{sdn, sp, serr, com, cerr}, {com, cp, cerr, sdn, serr}} {
+		if r.x == nil || r.x.res.Err != nil {
 			continue
 		}
 		r.x.data = nil
@@ -487,8 +492,8 @@ func (s *Store) runOFACCSV(ctx context.Context, j *job, now time.Time) error {
 			continue
 		}
 		companion := sha(r.other)
-		if r.other != nil && r.other.res.Err != nil && r.other.res.Status == StatusFailed {
-			companion = "" // read alone after all
+		if r.otherErr != nil {
+			companion = "" // the other file failed: this one was read alone
 		}
 		if err := s.store(ctx, r.x, r.p, companion, now); err != nil {
 			if !IsInvalid(err) {

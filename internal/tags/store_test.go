@@ -413,3 +413,41 @@ func TestNormalizeAddress(t *testing.T) {
 		t.Error("space accepted")
 	}
 }
+
+func TestOpen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a dir?#%20")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "tags.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode %q %v", mode, err)
+	}
+	mustImport(t, s, filepath.Join(packDir, "lazarus.yaml"), "")
+	s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the database is not at the path given: %v", err)
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s); n != 21 {
+		t.Fatalf("reopened with %d tags", n)
+	}
+	if _, err := s.db.Exec(`UPDATE meta SET value = '99' WHERE key = 'schema'`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "schema version 99") {
+		t.Fatal(err)
+	}
+	if _, err := Open("", Options{}); !IsInvalid(err) {
+		t.Fatal(err)
+	}
+}

@@ -147,11 +147,11 @@ func TestYAMLNodeBound(t *testing.T) {
 func TestMalformedYAML(t *testing.T) {
 	cases := map[string]string{
 		"title: t\ncreator: c\ntags:\n- address: 1abc\n  label: [unclosed\n": `x.yaml:4: malformed YAML: did not find expected ',' or ']'`,
-		"title: t\n\tcreator: c\n":                                          `x.yaml:2: malformed YAML`,
-		"title: t\ncreator: c\ntags:\n- address: 'a\n":                      `x.yaml:4: malformed YAML`,
-		"- a\n- b\n":                                                        `x.yaml:1: TagPack header: expected a mapping`,
-		"":                                                                  `x.yaml:1: empty YAML document`,
-		"title: [t]\ncreator: c\ntags: []\n":                                `x.yaml:1: title: expected a single value`,
+		"title: t\n\tcreator: c\n":                     `x.yaml:2: malformed YAML`,
+		"title: t\ncreator: c\ntags:\n- address: 'a\n": `x.yaml:4: malformed YAML`,
+		"- a\n- b\n":                         `x.yaml:1: TagPack header: expected a mapping`,
+		"":                                   `x.yaml:1: empty YAML document`,
+		"title: [t]\ncreator: c\ntags: []\n": `x.yaml:1: title: expected a single value`,
 	}
 	for doc, want := range cases {
 		_, err := parseTagPack("x.yaml", []byte(doc), defaultLimits())
