@@ -57,8 +57,24 @@ tags:
 - address: %s
   currency: BTC
 `, rw.RansomAddresses[1]))
+	txPack := filepath.Join(dir, "tx-tags.yaml")
+	write(t, txPack, fmt.Sprintf(`title: Case notes
+creator: Inv. A
+lastmod: 2026-11-02
+abuse: ransomware
+source: Case 2026/117
+tags:
+- tx_hash: %s
+  currency: BTC
+  label: Consolidation of the ransoms
+`, rw.ConsolidationTxid))
 	ok(t, "--data", data, "tags", "import", tagsCSV)
 	ok(t, "--data", data, "tags", "import", pack)
+	ok(t, "--data", data, "tags", "import", txPack)
+	cons := jsonOf(t, ok(t, "--data", data, "tx", rw.ConsolidationTxid, "--json"))
+	if tt := cons["tags"].([]any); len(tt) != 1 || tt[0].(map[string]any)["label"] != "Consolidation of the ransoms" {
+		t.Fatalf("tags of the consolidation: %v", cons["tags"])
+	}
 	bad := filepath.Join(dir, "bad.csv")
 	write(t, bad, "address,label,category,source\n"+ransom0+",x,ransomware,s\nnot-an-address,y,ransomware,s\n")
 	fails(t, 2, "bad.csv:3", "--data", data, "tags", "import", bad)

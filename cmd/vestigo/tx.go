@@ -35,7 +35,7 @@ func (a *app) txCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attr, err := svc.AnalyzeTx(h)
+			attr, err := svc.AnalyzeTx(cmd.Context(), h)
 			if err != nil {
 				return err
 			}
@@ -93,6 +93,7 @@ func printTx(a *app, tx *chain.Tx) {
 // CoinJoin verdict, and per output the change verdict.
 type txJSON struct {
 	*chain.Tx
+	Tags     []entity.Tag     `json:"tags"`
 	CoinJoin coinjoin.Verdict `json:"coinjoin"`
 	Outputs  []outputJSON     `json:"outputs"`
 }
@@ -104,7 +105,7 @@ type outputJSON struct {
 }
 
 func txView(tx *chain.Tx, attr *entity.TxAttribution) txJSON {
-	v := txJSON{Tx: tx, CoinJoin: attr.CoinJoin, Outputs: make([]outputJSON, len(tx.Outputs))}
+	v := txJSON{Tx: tx, Tags: attr.Tags, CoinJoin: attr.CoinJoin, Outputs: make([]outputJSON, len(tx.Outputs))}
 	for i, o := range tx.Outputs {
 		v.Outputs[i].Output = o
 		if i < len(attr.Change) {
@@ -116,6 +117,9 @@ func txView(tx *chain.Tx, attr *entity.TxAttribution) txJSON {
 
 func printAttribution(a *app, attr *entity.TxAttribution) {
 	cj := attr.CoinJoin
+	if len(attr.Tags) > 0 {
+		a.printTags(attr.Tags)
+	}
 	fmt.Fprintln(a.stdout)
 	switch {
 	case cj.IsCoinJoin:

@@ -27,6 +27,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
 	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/change"
@@ -384,8 +386,12 @@ func (s *Service) Explain(a, b btc.Addr) (*Explanation, error) {
 	return ex, nil
 }
 
-// TxAttribution is what the heuristics say about a transaction.
+// TxAttribution is what the heuristics and the tags say about a
+// transaction.
 type TxAttribution struct {
+	// Tags are the tags on the transaction itself (TagPacks can tag
+	// transactions), origin "direct".
+	Tags     []Tag            `json:"tags"`
 	CoinJoin coinjoin.Verdict `json:"coinjoin"`
 	// Change has one verdict per output; nil for coinbases and CoinJoins.
 	Change []change.OutputVerdict `json:"change,omitempty"`
@@ -393,14 +399,23 @@ type TxAttribution struct {
 
 // AnalyzeTx runs the CoinJoin detectors and the change heuristics on the
 // transaction txid.
-func (s *Service) AnalyzeTx(txid [32]byte) (*TxAttribution, error) {
+func (s *Service) AnalyzeTx(ctx context.Context, txid chainhash.Hash) (*TxAttribution, error) {
 	r, err := s.Index.Record(txid)
 	if err != nil {
 		return nil, err
 	}
 	var flow chain.FlowTx
 	cluster.FlowOf(r, &flow)
-	out := &TxAttribution{CoinJoin: coinjoin.Verdict{Detectors: []coinjoin.Finding{}}}
+	out := &TxAttribution{Tags: []Tag{}, CoinJoin: coinjoin.Verdict{Detectors: []coinjoin.Finding{}}}
+	if s.Tags != nil {
+		m, err := s.Tags.ByTx(ctx, []string{txid.String()})
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range m[txid.String()] {
+			out.Tags = append(out.Tags, view(t, "direct"))
+		}
+	}
 	if r.Coinbase {
 		return out, nil
 	}
