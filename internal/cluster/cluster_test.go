@@ -393,13 +393,30 @@ func testInterruptedUpdateResumes(t *testing.T) {
 	if h := s.Tip().Height; h <= 0 || h >= 79 {
 		t.Fatalf("the interrupted update committed up to %d", h)
 	}
-	s.Close()
-	s = openStore(t, dir, Options{})
-	update(t, s, c)
 	fresh := openStore(t, t.TempDir(), Options{})
 	update(t, fresh, c)
+	// Resumed in the same process (its forest held uncommitted merges)...
+	update(t, s, c)
 	if dump(t, s) != dump(t, fresh) {
-		t.Fatal("a resumed update differs from one uninterrupted")
+		t.Fatal("an update resumed in the same process differs from one uninterrupted")
+	}
+	// ...and after reopening a store interrupted the same way.
+	other := filepath.Join(t.TempDir(), "other")
+	s2 := openStore(t, other, Options{})
+	ctx, cancel = context.WithCancel(context.Background())
+	commits = 0
+	if _, err := s2.Update(ctx, c, func(Progress) {
+		if commits++; commits == 2 {
+			cancel()
+		}
+	}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("update: %v", err)
+	}
+	s2.Close()
+	s2 = openStore(t, other, Options{})
+	update(t, s2, c)
+	if dump(t, s2) != dump(t, fresh) {
+		t.Fatal("an update resumed after reopening differs from one uninterrupted")
 	}
 }
 

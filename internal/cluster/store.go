@@ -194,11 +194,9 @@ type Store struct {
 	closed bool
 	fresh  bool // nothing committed yet: the next commit writes the options
 
-	// f is the in-memory forest while the store is writable and loaded.
+	// f is the in-memory forest while the store is writable and loaded;
+	// nil after a failed update (it is read again).
 	f *forest
-	// failed is set when a commit failed after the forest changed: the
-	// memory no longer matches the store.
-	failed error
 }
 
 // Open opens (creating unless read-only) the cluster store in dir for

@@ -60,9 +60,6 @@ func (s *Store) Update(ctx context.Context, ix Reader, progress func(Progress)) 
 	if s.opt.ReadOnly {
 		return st, fmt.Errorf("cluster: the store is open read-only")
 	}
-	if s.failed != nil {
-		return st, s.failed
-	}
 	if ix.Ledger() != s.ledger {
 		return st, fmt.Errorf("cluster: %w: index of %s, store of %s", ErrMismatch, ix.Ledger(), s.ledger)
 	}
@@ -121,9 +118,10 @@ func (s *Store) Update(ctx context.Context, ix Reader, progress func(Progress)) 
 		}
 	}
 	if err != nil {
-		if !errors.Is(err, context.Canceled) || u.dirty {
-			// The forest holds merges that were not committed.
-			s.failed = fmt.Errorf("cluster: an earlier update failed; reopen the store: %w", err)
+		if u.dirty {
+			// The forest holds merges that were not committed (commits are
+			// atomic, so the store has none of them): read it again next
+			// time.
 			s.f = nil
 		}
 		return st, err
@@ -275,9 +273,8 @@ func (s *Store) rollback(fork int64) error {
 	}
 	b.Set(keyTip, tip.encode(), nil)
 	if err := b.Commit(pebble.Sync); err != nil {
-		s.failed = fmt.Errorf("cluster: a rollback failed; reopen the store: %w", err)
-		s.f = nil
-		return s.failed
+		s.f = nil // the forest was undone in memory only: read it again
+		return fmt.Errorf("cluster: rollback to %d: %w", fork, err)
 	}
 	s.opt.Logger.Info("cluster: rolled back", "to", fork, "merges", len(undos))
 	s.tip = tip
