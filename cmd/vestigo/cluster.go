@@ -237,7 +237,11 @@ func (a *app) ledgers(ws *workspace.Workspace) ([]chain.Ledger, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no index%s in %s: %w (run vestigo import or vestigo sync first)", map[bool]string{true: " of " + a.network}[a.network != ""], ws.Dir(), chain.ErrNotFound)
+		which := "no index"
+		if a.network != "" {
+			which = "no " + a.network + " index"
+		}
+		return nil, fmt.Errorf("%s in %s: %w (run vestigo import or vestigo sync first)", which, ws.Dir(), chain.ErrNotFound)
 	}
 	return out, nil
 }

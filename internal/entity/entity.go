@@ -50,12 +50,15 @@ type Service struct {
 
 // Tag is one tag as shown for an address.
 type Tag struct {
-	Address    string `json:"address"`
-	Label      string `json:"label"`
-	Category   string `json:"category"`
-	Abuse      string `json:"abuse,omitempty"`
-	Source     string `json:"source"`
-	Confidence int    `json:"confidence"` // 0..100
+	Address string `json:"address,omitempty"`
+	// AddressProblem says why the source's address did not validate (the
+	// tag is kept as the source gives it).
+	AddressProblem string `json:"address_problem,omitempty"`
+	Label          string `json:"label"`
+	Category       string `json:"category"`
+	Abuse          string `json:"abuse,omitempty"`
+	Source         string `json:"source"`
+	Confidence     int    `json:"confidence"` // 0..100
 	// ConfidenceName is the taxonomy id of the confidence (for example
 	// "forensic" or "ownership").
 	ConfidenceName string `json:"confidence_name,omitempty"`
@@ -73,7 +76,7 @@ type Tag struct {
 }
 
 func view(t tags.Tag, origin string) Tag {
-	return Tag{Address: t.Address, Label: t.Label, Category: t.Category, Abuse: t.Abuse, Source: t.Source,
+	return Tag{Address: t.Address, AddressProblem: t.AddressProblem, Label: t.Label, Category: t.Category, Abuse: t.Abuse, Source: t.Source,
 		Confidence: t.ConfidenceLevel, ConfidenceName: t.Confidence, Creator: t.Creator, LastMod: t.LastMod,
 		Actor: t.Actor, Sanctioned: t.Sanctioned, Origin: origin, Pack: t.Pack.Name, PackSHA256: t.Pack.SHA256, Line: t.Line}
 }
