@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
@@ -17,6 +18,9 @@ import (
 // bench-cluster measures the same on the generated chain end to end).
 func BenchmarkBuild(b *testing.B) {
 	ix := benchIndex(b)
+	if n, err := strconv.Atoi(os.Getenv("VESTIGO_BENCH_BATCH")); err == nil {
+		defer cluster.SetBatchMerges(cluster.SetBatchMerges(n))
+	}
 	for b.Loop() {
 		s, err := cluster.Open(b.TempDir(), ix.Ledger(), cluster.Options{})
 		if err != nil {

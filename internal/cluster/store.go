@@ -217,6 +217,11 @@ func Open(dir string, l chain.Ledger, opt Options) (*Store, error) {
 		}
 	}
 	popts := (&pebble.Options{ReadOnly: opt.ReadOnly, Logger: quiet{}}).EnsureDefaults()
+	for i := range popts.Levels {
+		// Merge records are ids and keys of high entropy: compression
+		// saves little and costs most of a build's table writing.
+		popts.Levels[i].Compression = pebble.NoCompression
+	}
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: open %s: %w", dir, err)
