@@ -24,6 +24,7 @@ var layers = map[string]int{
 	"internal/coinjoin":  3, // CoinJoin detectors
 	"internal/change":    3, // change-output heuristics
 	"internal/cluster":   4, // analysis over the index and other analyses
+	"internal/trace":     4,
 	"internal/scenario":  4, // cases, evidence, reports, seizure, scenarios
 	"internal/entity":    5, // attribution answers: index + clusters + tags
 	"internal/evaluate":  5, // error rates against generated ground truth
