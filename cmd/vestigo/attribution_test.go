@@ -197,6 +197,26 @@ tags:
 		t.Fatalf("evaluation: %s", ev.stdout)
 	}
 
+	// Trace: forward from the ransom payments' consolidation output, in the
+	// contract's shape; it stops at the exchange (a hot wallet tag covers
+	// the deposits through the cluster) with the deposits' values.
+	tr := jsonOf(t, ok(t, "--data", data, "trace", rw.ConsolidationTxid+":0", "--hops", "20", "--model", "fifo", "--json"))
+	for _, k := range []string{"params", "index_tip", "destinations", "edges", "stopped_at"} {
+		if _, ok := tr[k]; !ok {
+			t.Fatalf("trace JSON without %q", k)
+		}
+	}
+	for _, d := range tr["destinations"].([]any) {
+		for _, k := range []string{"address", "entity_id", "labels", "category", "amount", "share", "hops"} {
+			if _, ok := d.(map[string]any)[k]; !ok {
+				t.Fatalf("trace destination without %q: %v", k, d)
+			}
+		}
+	}
+	fails(t, 2, "model", "--data", data, "trace", ransom0, "--model", "magic")
+	fails(t, 2, "not a GraphSense category", "--data", data, "trace", ransom0, "--stop-at", "banks")
+	ok(t, "--data", data, "trace", ransom0, "--direction", "backward", "--since", "2000-01-01", "--csv")
+
 	// Cluster build again: nothing to do; export-edges writes pairs.
 	if b := ok(t, "--data", data, "cluster", "build"); !strings.Contains(b.stdout, "up to date") {
 		t.Fatalf("second build: %s", b.stdout)

@@ -866,6 +866,28 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Addresses returns every distinct tagged address of a currency (as
+// stored: normalised), sorted.
+func (s *Store) Addresses(ctx context.Context, currency string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT address FROM tags WHERE currency = ? AND address != '' ORDER BY address`, currency)
+	if err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("tags: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
+	}
+	return out, nil
+}
+
 // Packs lists the stored packs by name.
 func (s *Store) Packs(ctx context.Context) ([]PackInfo, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT p.id, p.name, p.format, p.sha256, p.title, p.creator, p.path, p.imported_at,

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/trace"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
+)
+
+func (a *app) traceCommand() *cobra.Command {
+	var (
+		asJSON, asCSV bool
+		direction     string
+		model         string
+		hops          int
+		minValue      uint64
+		since, until  string
+		stopAt        string
+		level         string
+		maxFrontier   int
+	)
+	cmd := &cobra.Command{
+		Use:   "trace FROM",
+		Short: "Follow funds forward (where they went) or backward (where they came from)",
+		Long: `Follow the funds of FROM — an address (everything it received), a transaction
+(all its outputs) or one output (TXID:VOUT) — transaction by transaction.
+
+Taint models: haircut (default; each output carries the tainted share of its
+transaction's inputs), fifo (first in, first out within each transaction) and
+poison (any tainted input taints every output in full: an upper bound).
+Funds stop at addresses whose cluster is tagged with a --stop-at category
+(default: exchange, mixing_service, defi_bridge, sanctioned; "none" follows
+through everything), at the hop limit, outside the time window, and where they
+are still unspent. Each destination gets the amount and the share of the
+source that reached it. The same index tip and parameters give the same result.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON && asCSV {
+				return usagef("choose one of --json and --csv")
+			}
+			req := entity.TraceRequest{
+				Params: trace.Params{Direction: trace.Direction(direction), Model: trace.Model(model), Hops: hops,
+					MinValue: minValue, MaxFrontier: maxFrontier},
+				Level: level,
+			}
+			var err error
+			if req.Since, err = parseWhen(since); err != nil {
+				return err
+			}
+			if req.Until, err = parseWhen(until); err != nil {
+				return err
+			}
+			if stopAt != "none" {
+				for _, c := range strings.Split(stopAt, ",") {
+					if c = strings.TrimSpace(c); c != "" {
+						req.StopAt = append(req.StopAt, c)
+					}
+				}
+			}
+			ws, err := a.readWorkspace()
+			if err != nil {
+				return err
+			}
+			var rep *entity.TraceReport
+			from := strings.TrimSpace(args[0])
+			if txid, vout, isTx := splitOutpoint(from); isTx {
+				ix, h, err := ws.Tx(txid, a.selector())
+				if err != nil {
+					return err
+				}
+				rec, err := ix.Record(h)
+				if err != nil {
+					return err
+				}
+				var outs []trace.Outpoint
+				for v := range rec.Out {
+					if vout < 0 || v == vout {
+						outs = append(outs, trace.Outpoint{Tx: rec.Key, Vout: uint32(v)})
+					}
+				}
+				if len(outs) == 0 {
+					return fmt.Errorf("transaction %s has no output %d: %w", txid, vout, chain.ErrNotFound)
+				}
+				svc, err := ws.Attribution(ix)
+				if err != nil {
+					return err
+				}
+				rep, err = svc.TraceOutputs(cmd.Context(), from, outs, req)
+				if err != nil {
+					return err
+				}
+			} else {
+				svc, addr, err := a.attributionOf(from, false)
+				if err != nil {
+					return err
+				}
+				if rep, err = svc.TraceAddress(cmd.Context(), addr, req); err != nil {
+					return err
+				}
+			}
+			switch {
+			case asJSON:
+				return a.printJSON(rep)
+			case asCSV:
+				return writeTraceCSV(a, rep)
+			}
+			printTrace(a, rep)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&direction, "direction", "forward", "forward (where the funds went) or backward (where they came from)")
+	f.StringVar(&model, "model", "haircut", "taint model: poison, haircut or fifo")
+	f.IntVar(&hops, "hops", 6, "transactions to follow (1–64)")
+	f.Uint64Var(&minValue, "min-value", 0, "drop tainted amounts below this many satoshis")
+	f.StringVar(&since, "since", "", "follow only transactions at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
+	f.StringVar(&until, "until", "", "follow only transactions at or before this time")
+	f.StringVar(&stopAt, "stop-at", strings.Join(entity.DefaultStopAt, ","), `stop at entities of these categories ("none": never)`)
+	f.StringVar(&level, "level", "address", "destinations per address or per entity (cluster)")
+	f.IntVar(&maxFrontier, "max-frontier", 10_000, "outputs expanded per hop; beyond, funds are summarised where they are")
+	f.BoolVar(&asJSON, "json", false, "print JSON (amounts in integer satoshis)")
+	f.BoolVar(&asCSV, "csv", false, "print the destinations as CSV")
+	return cmd
+}
+
+// splitOutpoint recognises TXID or TXID:VOUT (vout -1: every output).
+func splitOutpoint(s string) (txid string, vout int, ok bool) {
+	txid, v, hasVout := strings.Cut(s, ":")
+	if _, err := workspace.ParseHash(txid); err != nil {
+		return "", 0, false
+	}
+	if !hasVout {
+		return txid, -1, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return "", 0, false
+	}
+	return txid, n, true
+}
+
+func parseWhen(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, usagef("%q is not a time (RFC 3339 or YYYY-MM-DD)", s)
+}
+
+func printTrace(a *app, r *entity.TraceReport) {
+	p := r.Params
+	fmt.Fprintf(a.stdout, "Trace %s of %s: %s, up to %d hops, stop at %s (index tip %d, clustered to %d)\n",
+		p.Direction, p.From, p.Model, p.Hops, orDash(strings.Join(p.StopAt, ", ")), r.IndexTip.Height, r.ClusteredTo)
+	fmt.Fprintf(a.stdout, "Source %s; %d transactions read; to fees and rounding %s; dropped below min value %s\n",
+		btcAmount(r.Source), r.Txs, btcAmount(r.Fees), btcAmount(r.Dropped))
+	if r.Summarised {
+		fmt.Fprintln(a.stdout, "SUMMARISED: the trail spread beyond --max-frontier; some funds are shown where they were, not followed further")
+	}
+	fmt.Fprintf(a.stdout, "\nDestinations (%d)\n", len(r.Destinations))
+	w := table(a.stdout)
+	fmt.Fprintf(w, "  AMOUNT\tSHARE\tHOPS\tREASON\tADDRESS\tENTITY\tLABELS\n")
+	for _, d := range r.Destinations {
+		fmt.Fprintf(w, "  %s\t%.2f%%\t%d\t%s\t%s\t%d\t%s\n", btcAmount(d.Amount), 100*d.Share, d.Hops, d.Reason, orDash(d.Address), d.EntityID, orDash(strings.Join(d.Labels, "; ")))
+	}
+	w.Flush()
+}
+
+func writeTraceCSV(a *app, r *entity.TraceReport) error {
+	cw := csv.NewWriter(a.stdout)
+	if err := cw.Write([]string{"address", "entity_id", "labels", "category", "amount", "share", "hops", "reason"}); err != nil {
+		return err
+	}
+	for _, d := range r.Destinations {
+		rec := []string{d.Address, strconv.FormatUint(d.EntityID, 10), strings.Join(d.Labels, "; "), d.Category, d.Amount.String(),
+			strconv.FormatFloat(d.Share, 'f', 6, 64), strconv.Itoa(d.Hops), d.Reason}
+		for i := range rec {
+			rec[i] = csvSafe(rec[i])
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

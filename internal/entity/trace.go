@@ -1,0 +1,386 @@
+package entity
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/vestigo-forensics/vestigo/internal/btc"
+	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/index"
+	"github.com/vestigo-forensics/vestigo/internal/tags"
+	"github.com/vestigo-forensics/vestigo/internal/trace"
+)
+
+// DefaultStopAt are the categories a trace stops at unless told otherwise:
+// services that can answer a legal request or that break the trail
+// (GraphSense concept ids), and anything sanctioned.
+var DefaultStopAt = []string{"exchange", "mixing_service", "defi_bridge", "sanctioned"}
+
+// TraceRequest is what to trace and how.
+type TraceRequest struct {
+	Params trace.Params
+	// Since and Until bound the transactions followed by block time (zero:
+	// no bound); they are turned into heights.
+	Since, Until time.Time
+	// StopAt lists categories (GraphSense concepts, or "sanctioned") whose
+	// addresses or entities end the trail as destinations.
+	StopAt []string
+	// Level is "address" or "entity" (destinations summed per cluster).
+	Level string
+}
+
+// TraceReport is a trace as shown to the investigator.
+type TraceReport struct {
+	Params       TraceParams  `json:"params"`
+	IndexTip     TipRef       `json:"index_tip"`
+	ClusteredTo  int64        `json:"clustered_to"`
+	Source       chain.Amount `json:"source"`
+	Destinations []TraceDest  `json:"destinations"`
+	Edges        []TraceEdge  `json:"edges"`
+	StoppedAt    []TraceDest  `json:"stopped_at"`
+	Fees         chain.Amount `json:"fees_and_rounding"`
+	Dropped      chain.Amount `json:"dropped_below_min_value"`
+	Summarised   bool         `json:"summarised"`
+	Txs          int          `json:"txs_read"`
+}
+
+// TraceParams echoes the parameters, with the time window as heights.
+type TraceParams struct {
+	From       string   `json:"from"`
+	Direction  string   `json:"direction"`
+	Model      string   `json:"model"`
+	Hops       int      `json:"hops"`
+	MinValue   uint64   `json:"min_value"`
+	Since      string   `json:"since,omitempty"`
+	Until      string   `json:"until,omitempty"`
+	FromHeight int64    `json:"from_height"`
+	ToHeight   int64    `json:"to_height,omitempty"`
+	StopAt     []string `json:"stop_at"`
+	Level      string   `json:"level"`
+}
+
+// TipRef names the index tip a result belongs to.
+type TipRef struct {
+	Height int64  `json:"height"`
+	Hash   string `json:"hash"`
+}
+
+// TraceDest is one destination (origin, backward) of traced funds.
+type TraceDest struct {
+	Address  string       `json:"address"`
+	EntityID uint64       `json:"entity_id"`
+	Labels   []string     `json:"labels"`
+	Category string       `json:"category"`
+	Amount   chain.Amount `json:"amount"`
+	// Share is Amount over the traced source.
+	Share  float64 `json:"share"`
+	Hops   int     `json:"hops"`
+	Reason string  `json:"reason"`
+}
+
+// TraceEdge is one tainted transfer.
+type TraceEdge struct {
+	From   string       `json:"from"`
+	To     string       `json:"to"`
+	Txid   string       `json:"txid"`
+	Amount chain.Amount `json:"amount"`
+	Hop    int          `json:"hop"`
+}
+
+// labelled is what the tags say about one cluster.
+type labelled struct {
+	labels, categories []string
+	sanctioned         bool
+}
+
+// clusterLabels maps every cluster holding a tagged address of this
+// ledger to its labels and categories.
+func (s *Service) clusterLabels(ctx context.Context) (map[index.AddrID]*labelled, error) {
+	out := map[index.AddrID]*labelled{}
+	if s.Tags == nil {
+		return out, nil
+	}
+	addrs, err := s.Tags.Addresses(ctx, "BTC")
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < len(addrs); i += tagBatch {
+		batch := addrs[i:min(i+tagBatch, len(addrs))]
+		var onChain []string
+		roots := map[string]index.AddrID{}
+		for _, a := range batch {
+			addr, err := s.Index.Params().DecodeAddr(a)
+			if err != nil {
+				continue // another network's address
+			}
+			id, err := s.Index.AddrIDOf(addr)
+			if err != nil {
+				continue // never on this chain
+			}
+			root, _, err := s.clusterOf(id)
+			if err != nil {
+				return nil, err
+			}
+			roots[a] = root
+			onChain = append(onChain, a)
+		}
+		if len(onChain) == 0 {
+			continue
+		}
+		m, err := s.Tags.ByAddress(ctx, onChain)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range onChain {
+			l := out[roots[a]]
+			if l == nil {
+				l = &labelled{}
+				out[roots[a]] = l
+			}
+			for _, t := range m[a] {
+				l.labels = appendNew(l.labels, t.Label)
+				l.categories = appendNew(appendNew(l.categories, t.Category), t.Abuse)
+				if t.Sanctioned {
+					l.sanctioned = true
+					l.categories = appendNew(l.categories, "sanctioned")
+				}
+			}
+		}
+	}
+	for _, l := range out {
+		sort.Strings(l.labels)
+		sort.Strings(l.categories)
+	}
+	return out, nil
+}
+
+func appendNew(list []string, s string) []string {
+	if s == "" || slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+// heightAt returns the first height whose block time is at or after t.
+func (s *Service) heightAt(t time.Time) (int64, error) {
+	lo, hi := int64(0), s.Index.Tip().Height+1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		bt, err := s.Index.BlockTime(mid)
+		if err != nil {
+			return 0, err
+		}
+		if bt.Before(t) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
+}
+
+// TraceAddress traces the funds address a received.
+func (s *Service) TraceAddress(ctx context.Context, a btc.Addr, req TraceRequest) (*TraceReport, error) {
+	id, err := s.Index.AddrIDOf(a)
+	if err != nil {
+		return nil, err
+	}
+	return s.runTrace(ctx, s.Index.Params().EncodeAddr(a), req, func(p trace.Params) (*trace.Result, error) {
+		return trace.FromAddress(s.Index, id, p)
+	})
+}
+
+// TraceOutputs traces the given outputs (from names them for the report).
+func (s *Service) TraceOutputs(ctx context.Context, from string, outs []trace.Outpoint, req TraceRequest) (*TraceReport, error) {
+	return s.runTrace(ctx, from, req, func(p trace.Params) (*trace.Result, error) {
+		return trace.FromOutputs(s.Index, outs, p)
+	})
+}
+
+func (s *Service) runTrace(ctx context.Context, from string, req TraceRequest, run func(trace.Params) (*trace.Result, error)) (*TraceReport, error) {
+	p := req.Params
+	if req.Level == "" {
+		req.Level = "address"
+	}
+	if req.Level != "address" && req.Level != "entity" {
+		return nil, fmt.Errorf("entity: %w: level %q (address or entity)", chain.ErrInvalid, req.Level)
+	}
+	for _, c := range req.StopAt {
+		if c != "sanctioned" && !tags.IsConcept(c) {
+			return nil, fmt.Errorf("entity: %w: --stop-at %q is not a GraphSense category or abuse concept, nor \"sanctioned\"", chain.ErrInvalid, c)
+		}
+	}
+	var err error
+	if !req.Since.IsZero() {
+		if p.FromHeight, err = s.heightAt(req.Since); err != nil {
+			return nil, err
+		}
+	}
+	if !req.Until.IsZero() {
+		h, err := s.heightAt(req.Until.Add(time.Second))
+		if err != nil {
+			return nil, err
+		}
+		if h == 0 {
+			return nil, fmt.Errorf("entity: %w: --until is before the first block", chain.ErrInvalid)
+		}
+		p.ToHeight = h - 1
+	}
+	labels, err := s.clusterLabels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rootOf := map[index.AddrID]index.AddrID{}
+	root := func(a index.AddrID) (index.AddrID, error) {
+		if r, ok := rootOf[a]; ok {
+			return r, nil
+		}
+		r, _, err := s.clusterOf(a)
+		if err == nil {
+			rootOf[a] = r
+		}
+		return r, err
+	}
+	if len(req.StopAt) > 0 {
+		p.Stop = func(a index.AddrID) (bool, string, error) {
+			r, err := root(a)
+			if err != nil {
+				return false, "", err
+			}
+			if l := labels[r]; l != nil {
+				for _, c := range req.StopAt {
+					if slices.Contains(l.categories, c) {
+						return true, c, nil
+					}
+				}
+			}
+			return false, "", nil
+		}
+	}
+	res, err := run(p)
+	if err != nil {
+		return nil, err
+	}
+	tip := s.Index.Tip()
+	rep := &TraceReport{
+		Params: TraceParams{From: from, Direction: string(res.Params.Direction), Model: string(res.Params.Model), Hops: res.Params.Hops,
+			MinValue: p.MinValue, FromHeight: p.FromHeight, ToHeight: p.ToHeight, StopAt: append([]string{}, req.StopAt...), Level: req.Level},
+		IndexTip: TipRef{Height: tip.Height, Hash: tip.Hash.String()}, ClusteredTo: -1,
+		Source: chain.Sats(res.Source), Fees: chain.Sats(res.Fees), Dropped: chain.Sats(res.Dropped),
+		Summarised: res.Summarised, Txs: res.Txs, Destinations: []TraceDest{}, Edges: []TraceEdge{}, StoppedAt: []TraceDest{},
+	}
+	if !req.Since.IsZero() {
+		rep.Params.Since = req.Since.UTC().Format(time.RFC3339)
+	}
+	if !req.Until.IsZero() {
+		rep.Params.Until = req.Until.UTC().Format(time.RFC3339)
+	}
+	if s.Clusters != nil {
+		rep.ClusteredTo = s.Clusters.Tip().Height
+	}
+	addrStr := func(a index.AddrID) (string, error) {
+		if a == 0 {
+			return "", nil // OP_RETURN
+		}
+		return s.Index.Address(a)
+	}
+	dests := res.Destinations
+	if req.Level == "entity" {
+		if dests, err = byEntity(dests, root); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range dests {
+		td := TraceDest{Amount: chain.Sats(d.Amount), Hops: d.Hops, Reason: d.Reason, Labels: []string{}}
+		if res.Source > 0 {
+			td.Share = math.Round(float64(d.Amount)/float64(res.Source)*1e6) / 1e6
+		}
+		if td.Address, err = addrStr(d.Addr); err != nil {
+			return nil, err
+		}
+		if d.Addr != 0 {
+			r, err := root(d.Addr)
+			if err != nil {
+				return nil, err
+			}
+			td.EntityID = uint64(r)
+			if l := labels[r]; l != nil {
+				td.Labels = append(td.Labels, l.labels...)
+				if len(l.categories) > 0 {
+					td.Category = l.categories[0]
+				}
+			}
+		}
+		if slices.Contains(req.StopAt, d.Reason) {
+			td.Category = d.Reason
+			rep.StoppedAt = append(rep.StoppedAt, td)
+		}
+		rep.Destinations = append(rep.Destinations, td)
+	}
+	for _, e := range res.Edges {
+		te := TraceEdge{Amount: chain.Sats(e.Amount), Hop: e.Hop}
+		if te.From, err = addrStr(e.From); err != nil {
+			return nil, err
+		}
+		if te.To, err = addrStr(e.To); err != nil {
+			return nil, err
+		}
+		txid, err := s.Index.TxidOf(e.Tx)
+		if err != nil {
+			return nil, err
+		}
+		te.Txid = txid.String()
+		rep.Edges = append(rep.Edges, te)
+	}
+	return rep, nil
+}
+
+// byEntity sums destinations per cluster; each entity is named by its
+// root address and keeps the fewest hops and that destination's reason.
+func byEntity(ds []trace.Destination, root func(index.AddrID) (index.AddrID, error)) ([]trace.Destination, error) {
+	sum := map[index.AddrID]*trace.Destination{}
+	var order []index.AddrID
+	for _, d := range ds {
+		r := d.Addr
+		if r != 0 {
+			var err error
+			if r, err = root(d.Addr); err != nil {
+				return nil, err
+			}
+		}
+		e, ok := sum[r]
+		if !ok {
+			e = &trace.Destination{Addr: r, Hops: d.Hops, Reason: d.Reason}
+			sum[r] = e
+			order = append(order, r)
+		}
+		e.Amount += d.Amount
+		if d.Hops < e.Hops {
+			e.Hops, e.Reason = d.Hops, d.Reason
+		}
+	}
+	out := make([]trace.Destination, 0, len(order))
+	for _, r := range order {
+		out = append(out, *sum[r])
+	}
+	slices.SortStableFunc(out, func(a, b trace.Destination) int {
+		if a.Amount != b.Amount {
+			if a.Amount > b.Amount {
+				return -1
+			}
+			return 1
+		}
+		if a.Addr < b.Addr {
+			return -1
+		}
+		if a.Addr > b.Addr {
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
