@@ -217,6 +217,19 @@ tags:
 	fails(t, 2, "not a GraphSense category", "--data", data, "trace", ransom0, "--stop-at", "banks")
 	ok(t, "--data", data, "trace", ransom0, "--direction", "backward", "--since", "2000-01-01", "--csv")
 
+	// Path: from a ransom address to the first peel's address, through
+	// the consolidation and the first hop.
+	pth := jsonOf(t, ok(t, "--data", data, "path", ransom0, rw.PeelChain[0].PeelAddress, "--json"))
+	paths := pth["paths"].([]any)
+	if len(paths) == 0 {
+		t.Fatalf("no path from a ransom address to the first peel: %v", pth)
+	}
+	p0 := paths[0].(map[string]any)
+	if p0["hops"].(float64) != 2 || p0["txids"].([]any)[0] != rw.ConsolidationTxid || p0["txids"].([]any)[1] != rw.PeelChain[0].Txid ||
+		p0["amounts"].([]any)[1].(float64) != float64(rw.PeelChain[0].PeelValue) {
+		t.Fatalf("path: %v", p0)
+	}
+
 	// Cluster build again: nothing to do; export-edges writes pairs.
 	if b := ok(t, "--data", data, "cluster", "build"); !strings.Contains(b.stdout, "up to date") {
 		t.Fatalf("second build: %s", b.stdout)

@@ -384,3 +384,64 @@ func byEntity(ds []trace.Destination, root func(index.AddrID) (index.AddrID, err
 	})
 	return out, nil
 }
+
+// PathReport answers "how did money get from A to B".
+type PathReport struct {
+	From       string     `json:"from"`
+	To         string     `json:"to"`
+	MaxHops    int        `json:"max_hops"`
+	K          int        `json:"k"`
+	IndexTip   TipRef     `json:"index_tip"`
+	Paths      []PathView `json:"paths"`
+	Summarised bool       `json:"summarised"`
+}
+
+// PathView is one path: its transactions and the amounts each paid to the
+// next address.
+type PathView struct {
+	Hops    int            `json:"hops"`
+	Txids   []string       `json:"txids"`
+	Amounts []chain.Amount `json:"amounts"`
+	Steps   []TraceEdge    `json:"steps"`
+}
+
+// Paths finds up to p.K shortest forward paths of money from a to b.
+func (s *Service) Paths(a, b btc.Addr, p trace.PathParams) (*PathReport, error) {
+	ia, err := s.Index.AddrIDOf(a)
+	if err != nil {
+		return nil, err
+	}
+	ib, err := s.Index.AddrIDOf(b)
+	if err != nil {
+		return nil, err
+	}
+	res, err := trace.Paths(s.Index, ia, ib, p)
+	if err != nil {
+		return nil, err
+	}
+	tip := s.Index.Tip()
+	rep := &PathReport{From: s.Index.Params().EncodeAddr(a), To: s.Index.Params().EncodeAddr(b), MaxHops: p.Hops, K: p.K,
+		IndexTip: TipRef{Height: tip.Height, Hash: tip.Hash.String()}, Paths: []PathView{}, Summarised: res.Summarised}
+	for _, path := range res.Paths {
+		v := PathView{Hops: len(path), Txids: []string{}, Amounts: []chain.Amount{}, Steps: []TraceEdge{}}
+		for i, st := range path {
+			txid, err := s.Index.TxidOf(st.Tx)
+			if err != nil {
+				return nil, err
+			}
+			from, err := s.Index.Address(st.From)
+			if err != nil {
+				return nil, err
+			}
+			to, err := s.Index.Address(st.To)
+			if err != nil {
+				return nil, err
+			}
+			v.Txids = append(v.Txids, txid.String())
+			v.Amounts = append(v.Amounts, chain.Sats(st.Amount))
+			v.Steps = append(v.Steps, TraceEdge{From: from, To: to, Txid: txid.String(), Amount: chain.Sats(st.Amount), Hop: i + 1})
+		}
+		rep.Paths = append(rep.Paths, v)
+	}
+	return rep, nil
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vestigo-forensics/vestigo/internal/trace"
+)
+
+func (a *app) pathCommand() *cobra.Command {
+	var (
+		asJSON bool
+		p      trace.PathParams
+	)
+	cmd := &cobra.Command{
+		Use:   "path ADDRESS1 ADDRESS2",
+		Short: "How did money get from one address to another: the shortest paths",
+		Long: `Find the k shortest forward paths of money from ADDRESS1 to ADDRESS2 within
+--hops transactions: each step a transaction that spent from one address and
+paid the next, with the amount it paid. Addresses with more than --max-fanout
+spending transactions are followed through their first ones only, and the
+answer says "summarised" (a path may exist that was not found).`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, x, err := a.attributionOf(args[0], false)
+			if err != nil {
+				return err
+			}
+			ws, err := a.readWorkspace()
+			if err != nil {
+				return err
+			}
+			iy, y, err := ws.Address(args[1], a.selector())
+			if err != nil {
+				return err
+			}
+			if iy != svc.Index {
+				return usagef("%s and %s are on different networks", args[0], args[1])
+			}
+			rep, err := svc.Paths(x, y, p)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(rep)
+			}
+			if len(rep.Paths) == 0 {
+				fmt.Fprintf(a.stdout, "no path from %s to %s within %d hops\n", rep.From, rep.To, rep.MaxHops)
+			}
+			for i, path := range rep.Paths {
+				fmt.Fprintf(a.stdout, "Path %d (%d hops)\n", i+1, path.Hops)
+				w := table(a.stdout)
+				for _, s := range path.Steps {
+					fmt.Fprintf(w, "  %d\t%s\t%s → %s\t%s\n", s.Hop, s.Txid, s.From, s.To, btcAmount(s.Amount))
+				}
+				w.Flush()
+			}
+			if rep.Summarised {
+				fmt.Fprintln(a.stdout, "SUMMARISED: busy addresses were not followed through all their transactions")
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&p.Hops, "hops", 6, "longest path in transactions (1–16)")
+	f.IntVar(&p.K, "k", 3, "how many paths (1–100)")
+	f.IntVar(&p.MaxFanout, "max-fanout", 1000, "spending transactions read per address")
+	f.BoolVar(&asJSON, "json", false, "print JSON (amounts in integer satoshis)")
+	return cmd
+}
