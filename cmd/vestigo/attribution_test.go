@@ -230,6 +230,14 @@ tags:
 		t.Fatalf("path: %v", p0)
 	}
 
+	expo := jsonOf(t, ok(t, "--data", data, "exposure", ransomN, "--json"))
+	if _, ok := expo["incoming"].(map[string]any); !ok {
+		t.Fatalf("exposure: %v", expo)
+	}
+	if _, ok := expo["outgoing"].(map[string]any); !ok {
+		t.Fatalf("exposure: %v", expo)
+	}
+
 	// Cluster build again: nothing to do; export-edges writes pairs.
 	if b := ok(t, "--data", data, "cluster", "build"); !strings.Contains(b.stdout, "up to date") {
 		t.Fatalf("second build: %s", b.stdout)

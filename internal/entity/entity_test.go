@@ -135,3 +135,30 @@ func TestScreen(t *testing.T) {
 		t.Fatalf("results %+v", res)
 	}
 }
+
+// TestExposure: the victims bought the ransom at the exchange and the
+// attacker cashed out there, so a ransom address is exposed to the exchange
+// both ways, indirectly; tagging its own cluster changes nothing.
+func TestExposure(t *testing.T) {
+	svc, c := service(t, func(c *fixture.Case) string {
+		var hot string
+		for _, w := range c.Truth.Wallets {
+			if w.Kind == "exchange" {
+				hot = w.HotWallet[0]
+			}
+		}
+		return "address,label,category,source\n" + hot + ",Exchange X,exchange,court order\n" +
+			c.Truth.Ransomware.RansomAddresses[1] + ",Ransom,ransomware,victim report\n"
+	})
+	ex, err := svc.Exposure(context.Background(), decode(t, c, c.Truth.Ransomware.RansomAddresses[0]), 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := ex.Incoming["exchange"], ex.Outgoing["exchange"]
+	if in.Indirect.IsZero() || out.Indirect.IsZero() || !out.Direct.IsZero() || out.Share <= 0 || out.Share >= 1 || in.Share <= 0 || in.Share > 1 {
+		t.Fatalf("exposure %+v", ex)
+	}
+	if _, ok := ex.Outgoing["ransomware"]; ok {
+		t.Fatalf("the address's own cluster counted as exposure: %+v", ex.Outgoing)
+	}
+}

@@ -445,3 +445,104 @@ func (s *Service) Paths(a, b btc.Addr, p trace.PathParams) (*PathReport, error) 
 	}
 	return rep, nil
 }
+
+// Exposure is the share of an address's funds that came from (incoming)
+// or went to (outgoing) entities of each category, directly (one
+// transaction) or indirectly (within the hop limit).
+type Exposure struct {
+	Address  string                      `json:"address"`
+	EntityID uint64                      `json:"entity_id"`
+	Hops     int                         `json:"hops"`
+	Model    string                      `json:"model"`
+	IndexTip TipRef                      `json:"index_tip"`
+	Incoming map[string]CategoryExposure `json:"incoming"`
+	Outgoing map[string]CategoryExposure `json:"outgoing"`
+	// Traced is the amount each direction started from: what the address
+	// received (incoming) and the same funds followed onwards (outgoing).
+	Traced map[string]chain.Amount `json:"traced"`
+}
+
+// CategoryExposure is the exposure to one category.
+type CategoryExposure struct {
+	Direct   chain.Amount `json:"direct"`
+	Indirect chain.Amount `json:"indirect"`
+	Share    float64      `json:"share"`
+}
+
+// Exposure traces a's funds backward (incoming) and forward (outgoing)
+// with the haircut model up to hops transactions, stopping at the first
+// tagged entity other than a's own; what reaches an entity counts for its
+// first category (sorted), at one hop as direct, beyond as indirect.
+func (s *Service) Exposure(ctx context.Context, a btc.Addr, hops int) (*Exposure, error) {
+	id, err := s.Index.AddrIDOf(a)
+	if err != nil {
+		return nil, err
+	}
+	own, _, err := s.clusterOf(id)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := s.clusterLabels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roots := map[index.AddrID]index.AddrID{}
+	category := func(addr index.AddrID) (string, error) {
+		r, ok := roots[addr]
+		if !ok {
+			if r, _, err = s.clusterOf(addr); err != nil {
+				return "", err
+			}
+			roots[addr] = r
+		}
+		if l := labels[r]; l != nil && r != own && len(l.categories) > 0 {
+			return l.categories[0], nil
+		}
+		return "", nil
+	}
+	tip := s.Index.Tip()
+	ex := &Exposure{Address: s.Index.Params().EncodeAddr(a), EntityID: uint64(own), Model: string(trace.Haircut),
+		IndexTip: TipRef{Height: tip.Height, Hash: tip.Hash.String()}, Incoming: map[string]CategoryExposure{},
+		Outgoing: map[string]CategoryExposure{}, Traced: map[string]chain.Amount{}}
+	for _, dir := range []trace.Direction{trace.Backward, trace.Forward} {
+		p := trace.Params{Direction: dir, Model: trace.Haircut, Hops: hops, Stop: func(addr index.AddrID) (bool, string, error) {
+			c, err := category(addr)
+			return c != "", c, err
+		}}
+		res, err := trace.FromAddress(s.Index, id, p)
+		if err != nil {
+			return nil, err
+		}
+		ex.Hops = res.Params.Hops
+		into, name := ex.Outgoing, "outgoing"
+		if dir == trace.Backward {
+			into, name = ex.Incoming, "incoming"
+		}
+		ex.Traced[name] = chain.Sats(res.Source)
+		sums := map[string][2]uint64{}
+		for _, d := range res.Destinations {
+			c, err := category(d.Addr)
+			if err != nil {
+				return nil, err
+			}
+			if c == "" || c != d.Reason {
+				continue // not stopped at a tagged entity
+			}
+			v := sums[c]
+			if d.Hops <= 1 {
+				v[0] += d.Amount
+			} else {
+				v[1] += d.Amount
+			}
+			sums[c] = v
+		}
+		for c, v := range sums {
+			ce := CategoryExposure{Direct: chain.Sats(v[0]), Indirect: chain.Sats(v[1])}
+			if res.Source > 0 {
+				ce.Share = math.Round(float64(v[0]+v[1])/float64(res.Source)*1e6) / 1e6
+			}
+			into[c] = ce
+		}
+	}
+	return ex, nil
+}
