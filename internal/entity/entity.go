@@ -372,21 +372,35 @@ func (s *Service) Explain(a, b btc.Addr) (*Explanation, error) {
 	}
 	ex := &Explanation{Linked: linked, Path: []Link{}}
 	for _, l := range path {
-		txid, err := s.Index.TxidOf(l.Tx)
+		txid, from, to, err := s.transfer(l.Tx, l.From, l.To)
 		if err != nil {
 			return nil, err
 		}
-		from, err := s.Index.Address(l.From)
-		if err != nil {
-			return nil, err
-		}
-		to, err := s.Index.Address(l.To)
-		if err != nil {
-			return nil, err
-		}
-		ex.Path = append(ex.Path, Link{Txid: txid.String(), Height: l.Tx.Height(), AddressFrom: from, AddressTo: to, Heuristic: l.Kind.String()})
+		ex.Path = append(ex.Path, Link{Txid: txid, Height: l.Tx.Height(), AddressFrom: from, AddressTo: to, Heuristic: l.Kind.String()})
 	}
 	return ex, nil
+}
+
+// transfer names a transfer for people: the txid and both addresses (""
+// for address id 0, an output without an address).
+func (s *Service) transfer(tx index.TxKey, from, to index.AddrID) (txid, fromAddr, toAddr string, err error) {
+	h, err := s.Index.TxidOf(tx)
+	if err != nil {
+		return "", "", "", err
+	}
+	name := func(a index.AddrID) (string, error) {
+		if a == 0 {
+			return "", nil
+		}
+		return s.Index.Address(a)
+	}
+	if fromAddr, err = name(from); err != nil {
+		return "", "", "", err
+	}
+	if toAddr, err = name(to); err != nil {
+		return "", "", "", err
+	}
+	return h.String(), fromAddr, toAddr, nil
 }
 
 // TxAttribution is what the heuristics and the tags say about a

@@ -323,17 +323,9 @@ func (s *Service) runTrace(ctx context.Context, from string, req TraceRequest, r
 	}
 	for _, e := range res.Edges {
 		te := TraceEdge{Amount: chain.Sats(e.Amount), Hop: e.Hop}
-		if te.From, err = addrStr(e.From); err != nil {
+		if te.Txid, te.From, te.To, err = s.transfer(e.Tx, e.From, e.To); err != nil {
 			return nil, err
 		}
-		if te.To, err = addrStr(e.To); err != nil {
-			return nil, err
-		}
-		txid, err := s.Index.TxidOf(e.Tx)
-		if err != nil {
-			return nil, err
-		}
-		te.Txid = txid.String()
 		rep.Edges = append(rep.Edges, te)
 	}
 	return rep, nil
@@ -425,21 +417,13 @@ func (s *Service) Paths(a, b btc.Addr, p trace.PathParams) (*PathReport, error) 
 	for _, path := range res.Paths {
 		v := PathView{Hops: len(path), Txids: []string{}, Amounts: []chain.Amount{}, Steps: []TraceEdge{}}
 		for i, st := range path {
-			txid, err := s.Index.TxidOf(st.Tx)
+			txid, from, to, err := s.transfer(st.Tx, st.From, st.To)
 			if err != nil {
 				return nil, err
 			}
-			from, err := s.Index.Address(st.From)
-			if err != nil {
-				return nil, err
-			}
-			to, err := s.Index.Address(st.To)
-			if err != nil {
-				return nil, err
-			}
-			v.Txids = append(v.Txids, txid.String())
+			v.Txids = append(v.Txids, txid)
 			v.Amounts = append(v.Amounts, chain.Sats(st.Amount))
-			v.Steps = append(v.Steps, TraceEdge{From: from, To: to, Txid: txid.String(), Amount: chain.Sats(st.Amount), Hop: i + 1})
+			v.Steps = append(v.Steps, TraceEdge{From: from, To: to, Txid: txid, Amount: chain.Sats(st.Amount), Hop: i + 1})
 		}
 		rep.Paths = append(rep.Paths, v)
 	}
