@@ -25,6 +25,7 @@ var layers = map[string]int{
 	"internal/change":    3, // change-output heuristics
 	"internal/cluster":   4, // analysis over the index and other analyses
 	"internal/trace":     4,
+	"internal/detect":    4,
 	"internal/scenario":  4, // cases, evidence, reports, seizure, scenarios
 	"internal/entity":    5, // attribution answers: index + clusters + tags
 	"internal/evaluate":  5, // error rates against generated ground truth

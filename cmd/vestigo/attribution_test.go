@@ -230,6 +230,27 @@ tags:
 		t.Fatalf("path: %v", p0)
 	}
 
+	var pats []map[string]any
+	if err := json.Unmarshal([]byte(ok(t, "--data", data, "patterns", rw.ConsolidationAddress, "--json").stdout), &pats); err != nil {
+		t.Fatal(err)
+	}
+	peelFound := false
+	for _, p := range pats {
+		for _, k := range []string{"type", "txids", "addresses", "params", "confidence", "explanation"} {
+			if _, ok := p[k]; !ok {
+				t.Fatalf("pattern without %q: %v", k, p)
+			}
+		}
+		if p["type"] == "peel_chain" && p["txids"].([]any)[0] == rw.PeelChain[0].Txid && len(p["txids"].([]any)) == len(rw.PeelChain) {
+			peelFound = true
+		}
+	}
+	if !peelFound {
+		t.Fatalf("patterns of the consolidation address lack the peel chain: %v", pats)
+	}
+	ok(t, "--data", data, "patterns", "--from-height", "100", "--json")
+	fails(t, 2, "not both", "--data", data, "patterns", ransom0, "--from-height", "3")
+
 	expo := jsonOf(t, ok(t, "--data", data, "exposure", ransomN, "--json"))
 	if _, ok := expo["incoming"].(map[string]any); !ok {
 		t.Fatalf("exposure: %v", expo)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/detect"
 	"github.com/vestigo-forensics/vestigo/internal/index"
 	"github.com/vestigo-forensics/vestigo/internal/tags"
 	"github.com/vestigo-forensics/vestigo/internal/trace"
@@ -529,4 +530,38 @@ func (s *Service) Exposure(ctx context.Context, a btc.Addr, hops int) (*Exposure
 		}
 	}
 	return ex, nil
+}
+
+// Pattern is a typology finding as shown to the investigator.
+type Pattern struct {
+	Type        string         `json:"type"`
+	Txids       []string       `json:"txids"`
+	Addresses   []string       `json:"addresses"`
+	Params      map[string]any `json:"params"`
+	Confidence  float64        `json:"confidence"`
+	Explanation string         `json:"explanation"`
+}
+
+// Patterns names the findings' transactions and addresses.
+func (s *Service) Patterns(fs []detect.Finding) ([]Pattern, error) {
+	out := make([]Pattern, 0, len(fs))
+	for _, f := range fs {
+		p := Pattern{Type: f.Type, Txids: []string{}, Addresses: []string{}, Params: f.Params, Confidence: f.Confidence, Explanation: f.Explanation}
+		for _, k := range f.Txs {
+			h, err := s.Index.TxidOf(k)
+			if err != nil {
+				return nil, err
+			}
+			p.Txids = append(p.Txids, h.String())
+		}
+		for _, a := range f.Addresses {
+			addr, err := s.Index.Address(a)
+			if err != nil {
+				return nil, err
+			}
+			p.Addresses = append(p.Addresses, addr)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }

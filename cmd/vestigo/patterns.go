@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vestigo-forensics/vestigo/internal/detect"
+	"github.com/vestigo-forensics/vestigo/internal/entity"
+)
+
+func (a *app) patternsCommand() *cobra.Command {
+	var (
+		asJSON   bool
+		from, to int64
+		opt      detect.Options
+	)
+	cmd := &cobra.Command{
+		Use:   "patterns [ADDRESS] [--from-height H --to-height H]",
+		Short: "Find laundering typologies: peel chains, consolidations, fan-out/in, dusting, CoinJoins",
+		Long: `Find typologies in the transactions of ADDRESS (every transaction it received or
+spent in, and the peel chains its spends start), or in a range of blocks. Each
+finding has its type, transactions, addresses, the thresholds it met, a
+confidence and a plain explanation. Types: peel_chain, consolidation, fan_out,
+fan_in (range only), dusting, round_payment, coinjoin_participation.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 || (len(args) == 1) == cmd.Flags().Changed("from-height") {
+				return usagef("give an ADDRESS or --from-height (and --to-height), not both")
+			}
+			var svc *entity.Service
+			var fs []detect.Finding
+			if len(args) == 1 {
+				s, addr, err := a.attributionOf(args[0], false)
+				if err != nil {
+					return err
+				}
+				svc = s
+				id, err := svc.Index.AddrIDOf(addr)
+				if err != nil {
+					return err
+				}
+				if fs, err = detect.Address(svc.Index, id, opt); err != nil {
+					return err
+				}
+			} else {
+				ws, err := a.readWorkspace()
+				if err != nil {
+					return err
+				}
+				ix, err := ws.Only(a.selector())
+				if err != nil {
+					return err
+				}
+				if svc, err = ws.Attribution(ix); err != nil {
+					return err
+				}
+				if to >= 0 && to < from {
+					return usagef("--to-height %d is below --from-height %d", to, from)
+				}
+				if fs, err = detect.Range(ix, from, to, opt); err != nil {
+					return err
+				}
+			}
+			ps, err := svc.Patterns(fs)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(ps)
+			}
+			fmt.Fprintf(a.stdout, "%d findings\n", len(ps))
+			for _, p := range ps {
+				fmt.Fprintf(a.stdout, "\n%s (confidence %.2f): %s\n  transactions: %s\n", p.Type, p.Confidence, p.Explanation, strings.Join(p.Txids, ", "))
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.Int64Var(&from, "from-height", 0, "first block of the range")
+	f.Int64Var(&to, "to-height", -1, "last block of the range (-1: the tip)")
+	f.IntVar(&opt.MinPeelHops, "min-peel-hops", 3, "shortest peel chain reported")
+	f.IntVar(&opt.MinConsolidate, "min-consolidation-inputs", 10, "inputs of a consolidation")
+	f.IntVar(&opt.MinFanOut, "min-fan-out", 20, "outputs of a fan-out")
+	f.IntVar(&opt.MinFanIn, "min-fan-in", 20, "transactions paying one address within --fan-in-blocks")
+	f.Int64Var(&opt.FanInBlocks, "fan-in-blocks", 144, "window of a fan-in")
+	f.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
