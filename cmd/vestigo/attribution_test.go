@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -250,6 +251,30 @@ tags:
 	}
 	ok(t, "--data", data, "patterns", "--from-height", "100", "--json")
 	fails(t, 2, "not both", "--data", data, "patterns", ransom0, "--from-height", "3")
+
+	// Risk: the attacker's address is sanctioned through its cluster and
+	// took part in the CoinJoin; every factor has its evidence; a bad
+	// weights file is refused.
+	risk := jsonOf(t, ok(t, "--data", data, "risk", ransom0, "--json"))
+	names := map[string]bool{}
+	var sum float64
+	for _, f := range risk["factors"].([]any) {
+		fm := f.(map[string]any)
+		names[fm["name"].(string)] = true
+		sum += fm["contribution"].(float64)
+		if len(fm["evidence"].([]any)) == 0 {
+			t.Fatalf("factor without evidence: %v", fm)
+		}
+	}
+	if !names["sanctioned"] || risk["score"].(float64) < 100 || math.Abs(sum-risk["score"].(float64)) > 1e-6 {
+		t.Fatalf("risk: %v", risk)
+	}
+	badW := filepath.Join(dir, "weights.json")
+	write(t, badW, `{"hops": 4, "sanctioned": 1, "categories": {"banks": 5}, "typologies": {}}`)
+	fails(t, 2, "banks", "--data", data, "risk", ransom0, "--weights", badW)
+	if w := ok(t, "risk", "--print-weights").stdout; !strings.Contains(w, `"typologies"`) {
+		t.Fatalf("default weights: %s", w)
+	}
 
 	expo := jsonOf(t, ok(t, "--data", data, "exposure", ransomN, "--json"))
 	if _, ok := expo["incoming"].(map[string]any); !ok {

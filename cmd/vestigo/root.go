@@ -97,7 +97,7 @@ vestigo cluster explain ADDR1 ADDR2, vestigo screen --file LIST.`,
 	root.AddCommand(
 		a.importCommand(), a.syncCommand(), a.txCommand(), a.addressCommand(), a.blockCommand(),
 		a.statusCommand(), a.indexCommand(), a.generateCommand(), a.benchCommand(),
-		a.clusterCommand(), a.tagsCommand(), a.screenCommand(), a.heuristicsCommand(), a.traceCommand(), a.pathCommand(), a.exposureCommand(), a.patternsCommand(),
+		a.clusterCommand(), a.tagsCommand(), a.screenCommand(), a.heuristicsCommand(), a.traceCommand(), a.pathCommand(), a.exposureCommand(), a.patternsCommand(), a.riskCommand(),
 	)
 	return root
 }
