@@ -191,10 +191,20 @@ func FromAddress(r Reader, addr index.AddrID, p Params) (*Result, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
+	// An address can hold millions of outputs (an exchange's hot wallet):
+	// the first MaxFrontier are traced, the rest only summed and
+	// summarised where they are, so memory stays bounded.
 	start := map[Outpoint]uint64{}
+	var rest uint64
+	var restN int
 	err := r.Outputs(addr, func(e index.OutEntry) bool {
 		if h := e.Key.Height(); h >= p.FromHeight && (p.ToHeight == 0 || h <= p.ToHeight) {
-			start[Outpoint{e.Key, e.Vout}] = e.Value
+			if len(start) < p.MaxFrontier {
+				start[Outpoint{e.Key, e.Vout}] = e.Value
+			} else {
+				rest += e.Value
+				restN++
+			}
 		}
 		return true
 	})
@@ -204,7 +214,17 @@ func FromAddress(r Reader, addr index.AddrID, p Params) (*Result, error) {
 	if len(start) == 0 {
 		return nil, fmt.Errorf("trace: address %d received nothing in the window: %w", addr, chain.ErrNotFound)
 	}
-	return run(r, start, p)
+	res, err := run(r, start, p)
+	if err != nil {
+		return nil, err
+	}
+	if restN > 0 {
+		res.Source += rest
+		res.Summarised = true
+		res.Destinations = append(res.Destinations, Destination{Addr: addr, Amount: rest, Hops: 0, Reason: ReasonSummarised})
+		sortDestinations(res.Destinations)
+	}
+	return res, nil
 }
 
 // FromOutputs starts a trace from the given outputs with their full values.
@@ -279,16 +299,19 @@ func (t *tracer) stopAt(addr index.AddrID, amount uint64, hop int, reason string
 	}
 }
 
+// sortDestinations orders destinations by amount, largest first, then by
+// address.
+func sortDestinations(ds []Destination) {
+	slices.SortFunc(ds, func(a, b Destination) int {
+		return cmp.Or(cmp.Compare(b.Amount, a.Amount), cmp.Compare(a.Addr, b.Addr), cmp.Compare(a.Reason, b.Reason))
+	})
+}
+
 func (t *tracer) finish() {
 	for _, d := range t.dest {
 		t.res.Destinations = append(t.res.Destinations, *d)
 	}
-	slices.SortFunc(t.res.Destinations, func(a, b Destination) int {
-		if c := cmp.Compare(b.Amount, a.Amount); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Addr, b.Addr)
-	})
+	sortDestinations(t.res.Destinations)
 	for k, v := range t.edge {
 		t.res.Edges = append(t.res.Edges, Edge{From: k.from, To: k.to, Tx: k.tx, Amount: v, Hop: k.hop})
 	}

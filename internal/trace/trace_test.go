@@ -308,3 +308,37 @@ func TestFrontierIsSummarised(t *testing.T) {
 		t.Fatalf("destinations %v", got)
 	}
 }
+
+// TestHotWalletIsSummarised: an address with 200,000 received outputs (an
+// exchange's hot wallet) is traced within its limits: the first
+// MaxFrontier outputs are followed, the rest summarised at the address,
+// and value is still conserved.
+func TestHotWalletIsSummarised(t *testing.T) {
+	b := newBook()
+	var outs []pay
+	for i := range 200_000 {
+		outs = append(outs, pay{ex, uint64(1000 + i%7)})
+	}
+	f := b.add(1, nil, outs...)
+	for v := range 3000 {
+		b.add(2+int64(v/500), []Outpoint{{f, uint32(v)}}, pay{p, 900}, pay{ex, 50})
+	}
+	total := uint64(3000 * 50) // the change the hot wallet paid itself
+	for _, o := range outs {
+		total += o.value
+	}
+	r, err := FromAddress(b, ex, Params{Model: Haircut, MaxFrontier: 1000, Hops: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum, atSource uint64
+	for _, d := range r.Destinations {
+		sum += d.Amount
+		if d.Addr == ex && d.Reason == ReasonSummarised {
+			atSource += d.Amount
+		}
+	}
+	if !r.Summarised || r.Source != total || sum+r.Fees+r.Dropped != total || atSource == 0 || r.Txs > 3000 {
+		t.Fatalf("summarised %v, source %d of %d, destinations %d, at source %d, %d txs", r.Summarised, r.Source, total, sum, atSource, r.Txs)
+	}
+}
