@@ -97,7 +97,7 @@ type Params struct {
 	MaxFrontier int
 	// Stop says whether funds reaching addr stop there (a destination) and
 	// why, for example "exchange". Nil: no stop rule.
-	Stop func(addr index.AddrID) (stop bool, reason string, err error)
+	Stop func(addr index.AddrID) (stop bool, reason string, err error) `json:"-"`
 }
 
 // Reasons a destination holds funds.
