@@ -184,9 +184,9 @@ func mulDiv(a, b, c uint64) uint64 {
 	return q
 }
 
-// FromAddress starts a trace from every output an address received
-// (forward: where those funds went; backward: where they came from) within
-// the window.
+// FromAddress starts a trace from every output an address received from
+// others (forward: where those funds went; backward: where they came
+// from) within the window; outputs it paid itself are reached by the trace.
 func FromAddress(r Reader, addr index.AddrID, p Params) (*Result, error) {
 	if err := p.check(); err != nil {
 		return nil, err
@@ -211,8 +211,23 @@ func FromAddress(r Reader, addr index.AddrID, p Params) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// What the address paid itself (change back to it) is part of what it
+	// already received: counting it again would trace the same satoshis
+	// twice. Its taint arrives through the trace instead.
+	for o := range start {
+		rec, err := r.RecordByKey(o.Tx)
+		if err != nil {
+			return nil, err
+		}
+		for i := range rec.In {
+			if rec.In[i].Addr == addr {
+				delete(start, o)
+				break
+			}
+		}
+	}
 	if len(start) == 0 {
-		return nil, fmt.Errorf("trace: address %d received nothing in the window: %w", addr, chain.ErrNotFound)
+		return nil, fmt.Errorf("trace: address %d received nothing from others in the window: %w", addr, chain.ErrNotFound)
 	}
 	res, err := run(r, start, p)
 	if err != nil {
