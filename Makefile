@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := bin/vestigo
 GOFILES_DIRS := cmd internal bench
 
-.PHONY: build test tools fmt-check vet bench bench-10m bench-cluster demo fuzz clean
+.PHONY: build test tools fmt-check vet bench bench-10m bench-cluster bench-trace demo fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/vestigo
@@ -32,6 +32,7 @@ test: tools fmt-check vet
 bench: build
 	scripts/bench.sh
 	scripts/bench-cluster.sh
+	scripts/bench-trace.sh
 
 bench-10m: build
 	BENCH_TXS=10000000 scripts/bench.sh
@@ -40,6 +41,10 @@ bench-10m: build
 # Clustering against scipy, igraph and networkx on the same edge list.
 bench-cluster: build
 	scripts/bench-cluster.sh
+
+# History lookups, traces and taint propagation against networkx and igraph.
+bench-trace: build
+	scripts/bench-trace.sh
 
 # Generates the ransomware scenario, imports it and prints what to explore.
 demo: build
