@@ -6,39 +6,11 @@
 # Debian's packages. Prints times, peak RSS and the ratios; results are kept
 # in .bench/results/.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
-TXS=${BENCH_TXS:-1000000}
-SEED=${BENCH_SEED:-42}
-V="$ROOT/bin/vestigo"
-DIR="$ROOT/.bench"
-CHAIN="$DIR/chain-$TXS-seed$SEED"
-DATA="$DIR/data-$TXS-seed$SEED"
-RESULTS="$DIR/results"
-PY=/usr/bin/python3
-mkdir -p "$DIR" "$RESULTS"
-"$ROOT/scripts/tools.sh" pypeers
-
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB, $(go version)"
-if [ ! -f "$CHAIN/generated.json" ]; then
-	echo "generating a chain of $TXS transactions into $CHAIN (once; kept for later runs)"
-	rm -rf "$CHAIN"
-	"$V" generate btc --out "$CHAIN" --seed "$SEED" --txs "$TXS"
-fi
-if [ ! -f "$DATA/.imported" ]; then
-	echo "importing it into $DATA (once)"
-	rm -rf "$DATA"
-	"$V" --data "$DATA" import btc --blocks "$CHAIN" --json >/dev/null
-	touch "$DATA/.imported"
-fi
+source "$(dirname "$0")/bench-data.sh"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$RESULTS/$stamp-cluster"
 mkdir -p "$out"
-timed() { # timed NAME CMD... : wall seconds and peak RSS of the whole process
-	local name=$1
-	shift
-	/usr/bin/time -f '{"wall_seconds": %e, "peak_rss_kib": %M}' -o "$out/$name.time" "$@" >"$out/$name.json"
-}
 
 echo "vestigo: cluster build from the store (end to end: process start, scan, union-find, persisted store)"
 rm -rf "$DATA/cluster"

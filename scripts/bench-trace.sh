@@ -1,40 +1,16 @@
 #!/usr/bin/env bash
 # make bench-trace: on the generated chain of BENCH_TXS transactions
-# (default 1,000,000; chain and index cached in .bench/ by bench-cluster),
+# (default 1,000,000; chain and index cached in .bench/, see bench-data.sh),
 # measures history lookups, 4- and 6-hop forward haircut traces from 1,000
 # random addresses (p50/p95/p99, cold then warm page cache) and one-pass
 # taint propagation from those 1,000 seeds over the whole chain; then the
 # peers, networkx and igraph (Debian's packages), traverse 4 and 6 hops from
 # the same addresses on the address graph Vestigo exports, load included.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
-TXS=${BENCH_TXS:-1000000}
-SEED=${BENCH_SEED:-42}
-V="$ROOT/bin/vestigo"
-DIR="$ROOT/.bench"
-CHAIN="$DIR/chain-$TXS-seed$SEED"
-DATA="$DIR/data-$TXS-seed$SEED"
-PY=/usr/bin/python3
-"$ROOT/scripts/tools.sh" pypeers
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB, $(go version)"
-if [ ! -f "$CHAIN/generated.json" ]; then
-	echo "generating a chain of $TXS transactions into $CHAIN (once)"
-	rm -rf "$CHAIN"
-	"$V" generate btc --out "$CHAIN" --seed "$SEED" --txs "$TXS"
-fi
-if [ ! -f "$DATA/.imported" ]; then
-	echo "importing it into $DATA (once)"
-	rm -rf "$DATA"
-	"$V" --data "$DATA" import btc --blocks "$CHAIN" --json >/dev/null
-	touch "$DATA/.imported"
-fi
-out="$DIR/results/$(date -u +%Y%m%dT%H%M%SZ)-trace"
+source "$(dirname "$0")/bench-data.sh"
+
+out="$RESULTS/$(date -u +%Y%m%dT%H%M%SZ)-trace"
 mkdir -p "$out"
-timed() {
-	local name=$1
-	shift
-	/usr/bin/time -f '{"wall_seconds": %e, "peak_rss_kib": %M}' -o "$out/$name.time" "$@" >"$out/$name.json"
-}
 # Cold: drop the page cache first when allowed (root); say so when not.
 if sync && echo 3 >/proc/sys/vm/drop_caches 2>/dev/null; then cold=cold; else cold=warm-only; fi
 echo "vestigo ($cold run, then warm)"

@@ -78,7 +78,7 @@ func (c *ChangeContext) Spender(vout int) (*chain.FlowTx, int64, error) {
 		return nil, 0, err
 	}
 	tx := &chain.FlowTx{}
-	FlowOf(rec, tx)
+	rec.Flow(tx)
 	return tx, key.Height(), nil
 }
 

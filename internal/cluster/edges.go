@@ -56,11 +56,11 @@ func (e *edger) coSpend(r *index.TxRecord, st *Stats, wantFlow bool) []index.Add
 	e.ins = distinctInputs(e.ins[:0], r)
 	if len(e.ins) < 2 {
 		if wantFlow {
-			FlowOf(r, &e.flow)
+			r.Flow(&e.flow)
 		}
 		return nil
 	}
-	FlowOf(r, &e.flow)
+	r.Flow(&e.flow)
 	if coinjoin.Detect(&e.flow).IsCoinJoin {
 		st.CoinJoins++
 		return nil

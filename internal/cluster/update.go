@@ -388,21 +388,3 @@ func (u *updater) commit(sync *pebble.WriteOptions) error {
 	u.ended = false
 	return nil
 }
-
-// FlowOf fills dst with the flow shape of r (reusing dst's slices).
-func FlowOf(r *index.TxRecord, dst *chain.FlowTx) {
-	dst.Coinbase = r.Coinbase
-	dst.Version = r.Version
-	dst.LockTime = r.LockTime
-	dst.VSize = (r.Weight + 3) / 4
-	dst.In = dst.In[:0]
-	for i := range r.In {
-		in := &r.In[i]
-		dst.In = append(dst.In, chain.Coin{Value: in.Value, Addr: uint64(in.Addr), Type: index.ScriptTypeOf(in.Type), Sequence: in.Sequence})
-	}
-	dst.Out = dst.Out[:0]
-	for i := range r.Out {
-		o := &r.Out[i]
-		dst.Out = append(dst.Out, chain.Coin{Value: o.Value, Addr: uint64(o.Addr), Type: index.ScriptTypeOf(o.Type)})
-	}
-}

@@ -22,7 +22,7 @@ func TestGeneratedChain(t *testing.T) {
 		var flow chain.FlowTx
 		found, multi := 0, 0
 		err := f.Index.Scan(0, -1, func(r *index.TxRecord) error {
-			flowOf(r, &flow)
+			r.Flow(&flow)
 			if len(flow.In) > 1 {
 				multi++
 			}
@@ -44,18 +44,6 @@ func TestGeneratedChain(t *testing.T) {
 		if found != 1 || multi < 500 {
 			t.Errorf("seed %d: the scenario's CoinJoin %s found %d times among %d multi-input transactions", seed, want, found, multi)
 		}
-	}
-}
-
-// flowOf is the FlowTx of an index record.
-func flowOf(r *index.TxRecord, dst *chain.FlowTx) {
-	dst.Coinbase, dst.Version, dst.LockTime, dst.VSize = r.Coinbase, r.Version, r.LockTime, (r.Weight+3)/4
-	dst.In, dst.Out = dst.In[:0], dst.Out[:0]
-	for _, in := range r.In {
-		dst.In = append(dst.In, chain.Coin{Value: in.Value, Addr: uint64(in.Addr), Type: index.ScriptTypeOf(in.Type), Sequence: in.Sequence})
-	}
-	for _, o := range r.Out {
-		dst.Out = append(dst.Out, chain.Coin{Value: o.Value, Addr: uint64(o.Addr), Type: index.ScriptTypeOf(o.Type)})
 	}
 }
 

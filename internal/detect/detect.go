@@ -193,7 +193,7 @@ func txFindings(r *index.TxRecord, o *Options) []Finding {
 	}
 	var out []Finding
 	var flow chain.FlowTx
-	flowOf(r, &flow)
+	r.Flow(&flow)
 	ins := distinct(r.In)
 	if v := coinjoin.Detect(&flow); v.IsCoinJoin {
 		f := Finding{Type: CoinJoin, Txs: []index.TxKey{r.Key}, Addresses: ins, Confidence: v.Confidence,
@@ -250,17 +250,6 @@ func distinct(in []index.InRecord) []index.AddrID {
 		}
 	}
 	return out
-}
-
-func flowOf(r *index.TxRecord, dst *chain.FlowTx) {
-	dst.Coinbase, dst.Version, dst.LockTime, dst.VSize = r.Coinbase, r.Version, r.LockTime, (r.Weight+3)/4
-	dst.In, dst.Out = dst.In[:0], dst.Out[:0]
-	for _, i := range r.In {
-		dst.In = append(dst.In, chain.Coin{Value: i.Value, Addr: uint64(i.Addr), Type: index.ScriptTypeOf(i.Type), Sequence: i.Sequence})
-	}
-	for _, o := range r.Out {
-		dst.Out = append(dst.Out, chain.Coin{Value: o.Value, Addr: uint64(o.Addr), Type: index.ScriptTypeOf(o.Type)})
-	}
 }
 
 // Range finds every typology in the blocks from height from to to.

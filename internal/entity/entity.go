@@ -422,7 +422,7 @@ func (s *Service) AnalyzeTx(ctx context.Context, txid chainhash.Hash) (*TxAttrib
 		return nil, err
 	}
 	var flow chain.FlowTx
-	cluster.FlowOf(r, &flow)
+	r.Flow(&flow)
 	out := &TxAttribution{Tags: []Tag{}, CoinJoin: coinjoin.Verdict{Detectors: []coinjoin.Finding{}}}
 	if s.Tags != nil {
 		m, err := s.Tags.ByTx(ctx, []string{txid.String()})

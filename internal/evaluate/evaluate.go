@@ -205,7 +205,7 @@ func scoreTxs(ctx context.Context, ix *index.Index, truth *scenario.Truth, clust
 			}
 		}
 		rep.Txs++
-		cluster.FlowOf(r, &flow)
+		r.Flow(&flow)
 		isCJ := tt.Kind == "coinjoin"
 		v := coinjoin.Detect(&flow)
 		count(&rep.CoinJoin, v.IsCoinJoin, isCJ)

@@ -96,6 +96,26 @@ func (r *TxRecord) OutputValue() uint64 {
 	return s
 }
 
+// Flow fills dst with the money flows of r as the heuristics read them
+// (reusing dst's slices): values, address ids, script types, sequences,
+// version, locktime and virtual size.
+func (r *TxRecord) Flow(dst *chain.FlowTx) {
+	dst.Coinbase = r.Coinbase
+	dst.Version = r.Version
+	dst.LockTime = r.LockTime
+	dst.VSize = (r.Weight + 3) / 4
+	dst.In = dst.In[:0]
+	for i := range r.In {
+		in := &r.In[i]
+		dst.In = append(dst.In, chain.Coin{Value: in.Value, Addr: uint64(in.Addr), Type: ScriptTypeOf(in.Type), Sequence: in.Sequence})
+	}
+	dst.Out = dst.Out[:0]
+	for i := range r.Out {
+		o := &r.Out[i]
+		dst.Out = append(dst.Out, chain.Coin{Value: o.Value, Addr: uint64(o.Addr), Type: ScriptTypeOf(o.Type)})
+	}
+}
+
 // Fee is inputs minus outputs; zero for a coinbase.
 func (r *TxRecord) Fee() uint64 {
 	if r.Coinbase {
