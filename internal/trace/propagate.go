@@ -40,8 +40,19 @@ func Propagate(ctx context.Context, s Scanner, seeds []index.AddrID) (*Propagati
 		seed[a] = true
 	}
 	p := &Propagation{Seeds: len(seeds), Unspent: map[index.AddrID]uint64{}}
-	taint := map[Outpoint]uint64{}
-	addrOf := map[Outpoint]index.AddrID{}
+	type held struct {
+		v    uint64
+		addr index.AddrID
+	}
+	// Outpoints packed into one word (txkey << 20 | vout) for the map's
+	// fast path: heights below 2^24 and vouts below 2^20.
+	taint := map[uint64]held{}
+	pack := func(k index.TxKey, vout uint32) (uint64, error) {
+		if uint64(k) >= 1<<44 || vout >= 1<<20 {
+			return 0, fmt.Errorf("trace: %w: outpoint %d:%d beyond the propagation's packing", chain.ErrInvalid, k, vout)
+		}
+		return uint64(k)<<20 | uint64(vout), nil
+	}
 	var outs []uint64
 	err := s.ScanFlows(0, -1, func(r *index.TxRecord) error {
 		p.Txs++
@@ -57,11 +68,13 @@ func Propagate(ctx context.Context, s Scanner, seeds []index.AddrID) (*Propagati
 			if len(taint) == 0 {
 				continue
 			}
-			o := Outpoint{in.PrevKey, in.Vout}
+			o, err := pack(in.PrevKey, in.Vout)
+			if err != nil {
+				return err
+			}
 			if t, ok := taint[o]; ok {
-				tainted += t
+				tainted += t.v
 				delete(taint, o)
-				delete(addrOf, o)
 			}
 		}
 		// Each output carries its haircut share of the tainted inputs;
@@ -87,9 +100,11 @@ func Propagate(ctx context.Context, s Scanner, seeds []index.AddrID) (*Propagati
 		}
 		for j, v := range outs {
 			if v > 0 {
-				o := Outpoint{r.Key, uint32(j)}
-				taint[o] = v
-				addrOf[o] = r.Out[j].Addr
+				o, err := pack(r.Key, uint32(j))
+				if err != nil {
+					return err
+				}
+				taint[o] = held{v, r.Out[j].Addr}
 			}
 		}
 		return nil
@@ -97,8 +112,8 @@ func Propagate(ctx context.Context, s Scanner, seeds []index.AddrID) (*Propagati
 	if err != nil {
 		return nil, err
 	}
-	for o, v := range taint {
-		p.Unspent[addrOf[o]] += v
+	for _, t := range taint {
+		p.Unspent[t.addr] += t.v
 	}
 	return p, nil
 }
