@@ -65,11 +65,7 @@ func (a *app) benchClusterCommand() *cobra.Command {
 		Short: "Measure co-spend clustering of the index (used by make bench-cluster)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.readWorkspace()
-			if err != nil {
-				return err
-			}
-			ix, err := ws.Only(a.selector())
+			_, ix, err := a.onlyIndex()
 			if err != nil {
 				return err
 			}

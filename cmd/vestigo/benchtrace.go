@@ -63,11 +63,7 @@ func (a *app) benchTraceCommand() *cobra.Command {
 		Short: "Measure history lookups, 4- and 6-hop traces and taint propagation (make bench-trace)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.readWorkspace()
-			if err != nil {
-				return err
-			}
-			ix, err := ws.Only(a.selector())
+			_, ix, err := a.onlyIndex()
 			if err != nil {
 				return err
 			}

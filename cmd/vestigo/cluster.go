@@ -323,18 +323,7 @@ line. The connected components of this graph are the co-spend clusters; it is
 what the clustering benchmark hands to scipy, igraph and networkx.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.readWorkspace()
-			if err != nil {
-				return err
-			}
-			ls, err := a.ledgers(ws)
-			if err != nil {
-				return err
-			}
-			if len(ls) != 1 {
-				return usagef("the data directory holds %d indexes; choose one with --network", len(ls))
-			}
-			ix, err := ws.Index(ls[0], false)
+			_, ix, err := a.onlyIndex()
 			if err != nil {
 				return err
 			}

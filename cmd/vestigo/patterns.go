@@ -44,11 +44,7 @@ fan_in (range only), dusting, round_payment, coinjoin_participation.`,
 					return err
 				}
 			} else {
-				ws, err := a.readWorkspace()
-				if err != nil {
-					return err
-				}
-				ix, err := ws.Only(a.selector())
+				ws, ix, err := a.onlyIndex()
 				if err != nil {
 					return err
 				}

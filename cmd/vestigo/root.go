@@ -14,6 +14,7 @@ import (
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/index"
 	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
@@ -129,6 +130,17 @@ func (a *app) workspace() (*workspace.Workspace, error) {
 func (a *app) readWorkspace() (*workspace.Workspace, error) {
 	a.wsOpt.ReadOnly = true
 	return a.workspace()
+}
+
+// onlyIndex opens the data directory for queries and returns the one index
+// that --chain and --network leave (a usage error when several do).
+func (a *app) onlyIndex() (*workspace.Workspace, *index.Index, error) {
+	ws, err := a.readWorkspace()
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := ws.Only(a.selector())
+	return ws, ix, err
 }
 
 func (a *app) selector() workspace.Selector {

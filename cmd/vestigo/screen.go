@@ -47,11 +47,7 @@ summary line goes to stderr (stdout for the text table).`,
 			if len(inputs) == 0 {
 				return usagef("nothing to screen: give addresses or --file FILE")
 			}
-			ws, err := a.readWorkspace()
-			if err != nil {
-				return err
-			}
-			ix, err := ws.Only(a.selector())
+			ws, ix, err := a.onlyIndex()
 			if err != nil {
 				return err
 			}

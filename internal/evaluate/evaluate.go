@@ -223,17 +223,15 @@ func scoreTxs(ctx context.Context, ix *index.Index, truth *scenario.Truth, clust
 		rep.ChangeOutputs += uint64(len(tt.ChangeVouts))
 		cctx := cluster.NewChangeContext(ix, clusters, r)
 		height := r.Key.Height()
-		for i, h := range heuristics {
-			votes, err := h.Run(&flow, height, cctx)
-			if err != nil {
-				return err
-			}
-			found = scoreVotes(&ch[i], votes, len(flow.Out), truthChange, found)
-			ch[i].FalseNegatives += missed(tt.ChangeVouts, found)
-		}
+		// One run of every heuristic: the consensus and, from its votes,
+		// each heuristic alone.
 		res, err := change.Analyze(&flow, height, cctx)
 		if err != nil {
 			return err
+		}
+		for i, h := range heuristics {
+			found = scoreVotes(&ch[i], h.Name, res.Votes, len(flow.Out), truthChange, found)
+			ch[i].FalseNegatives += missed(tt.ChangeVouts, found)
 		}
 		found = append(found[:0], make([]bool, len(flow.Out))...)
 		if res.Change >= 0 {
@@ -276,12 +274,12 @@ func count(m *Metric, said, truth bool) {
 	}
 }
 
-// scoreVotes counts a heuristic's "change" votes (one per output at most)
-// and returns which outputs it called change.
-func scoreVotes(m *Metric, votes []change.Vote, outs int, truthChange func(int) bool, found []bool) []bool {
+// scoreVotes counts heuristic name's "change" votes (one per output at
+// most) and returns which outputs it called change.
+func scoreVotes(m *Metric, name string, votes []change.Vote, outs int, truthChange func(int) bool, found []bool) []bool {
 	found = append(found[:0], make([]bool, outs)...)
 	for _, v := range votes {
-		if v.Says != "change" || v.Output < 0 || v.Output >= outs || found[v.Output] {
+		if v.Heuristic != name || v.Says != change.SaysChange || v.Output < 0 || v.Output >= outs || found[v.Output] {
 			continue
 		}
 		found[v.Output] = true
