@@ -14,31 +14,38 @@ func (a *app) pathCommand() *cobra.Command {
 		p      trace.PathParams
 	)
 	cmd := &cobra.Command{
-		Use:   "path ADDRESS1 ADDRESS2",
+		Use:   "path FROM TO",
 		Short: "How did money get from one address to another: the shortest paths",
-		Long: `Find the k shortest forward paths of money from ADDRESS1 to ADDRESS2 within
+		Long: `Find the k shortest forward paths of money from FROM to TO within
 --hops transactions: each step a transaction that spent from one address and
 paid the next, with the amount it paid. Addresses with more than --max-fanout
 spending transactions are followed through their first ones only, and the
-answer says "summarised" (a path may exist that was not found).`,
+answer says "summarised" (a path may exist that was not found).
+
+FROM and TO are addresses or entities (entity:ADDRESS for the cluster of an
+address, entity:ID with a report's entity_id); a path may start at any address
+of FROM and end at any address of TO.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, x, err := a.attributionOf(args[0], false)
-			if err != nil {
-				return err
-			}
 			ws, err := a.readWorkspace()
 			if err != nil {
 				return err
 			}
-			iy, y, err := ws.Address(args[1], a.selector())
+			svc, x, err := ws.Endpoint(args[0], a.selector())
 			if err != nil {
 				return err
 			}
-			if iy != svc.Index {
+			sy, y, err := ws.Endpoint(args[1], a.selector())
+			if err != nil {
+				return err
+			}
+			if sy.Index != svc.Index {
 				return usagef("%s and %s are on different networks", args[0], args[1])
 			}
-			rep, err := svc.Paths(x, y, p)
+			if x.Root == y.Root {
+				return usagef("%s and %s are the same address or entity", args[0], args[1])
+			}
+			rep, err := svc.PathsBetween(x, y, p)
 			if err != nil {
 				return err
 			}

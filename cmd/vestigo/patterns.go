@@ -18,12 +18,15 @@ func (a *app) patternsCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "patterns [ADDRESS] [--from-height H --to-height H]",
-		Short: "Find laundering typologies: peel chains, consolidations, fan-out/in, dusting, CoinJoins",
+		Short: "Find laundering typologies: peel chains, mixers, pass-through, structuring, fan-out/in, CoinJoins",
 		Long: `Find typologies in the transactions of ADDRESS (every transaction it received or
 spent in, and the peel chains its spends start), or in a range of blocks. Each
 finding has its type, transactions, addresses, the thresholds it met, a
 confidence and a plain explanation. Types: peel_chain, consolidation, fan_out,
-fan_in (range only), dusting, round_payment, coinjoin_participation.`,
+fan_in (range only), structuring (many transfers just below --structuring-value,
+in one transaction or into one address), pass_through (funds in and out again
+within --pass-blocks, little left), mixer_use (transfers to or from an entity
+tagged mixing_service), dusting, round_payment, coinjoin_participation.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 || (len(args) == 1) == cmd.Flags().Changed("from-height") {
 				return usagef("give an ADDRESS or --from-height (and --to-height), not both")
@@ -43,6 +46,11 @@ fan_in (range only), dusting, round_payment, coinjoin_participation.`,
 				if fs, err = detect.Address(svc.Index, id, opt); err != nil {
 					return err
 				}
+				mix, err := svc.MixerUse(cmd.Context(), id)
+				if err != nil {
+					return err
+				}
+				fs = append(fs, mix...)
 			} else {
 				ws, ix, err := a.onlyIndex()
 				if err != nil {
@@ -57,7 +65,13 @@ fan_in (range only), dusting, round_payment, coinjoin_participation.`,
 				if fs, err = detect.Range(ix, from, to, opt); err != nil {
 					return err
 				}
+				mix, err := svc.MixerUseRange(cmd.Context(), from, to)
+				if err != nil {
+					return err
+				}
+				fs = append(fs, mix...)
 			}
+			detect.Sort(fs)
 			ps, err := svc.Patterns(fs)
 			if err != nil {
 				return err
@@ -80,6 +94,12 @@ fan_in (range only), dusting, round_payment, coinjoin_participation.`,
 	f.IntVar(&opt.MinFanOut, "min-fan-out", 20, "outputs of a fan-out")
 	f.IntVar(&opt.MinFanIn, "min-fan-in", 20, "transactions paying one address within --fan-in-blocks")
 	f.Int64Var(&opt.FanInBlocks, "fan-in-blocks", 144, "window of a fan-in")
+	f.Uint64Var(&opt.StructuringValue, "structuring-value", 1_000_000, "reporting threshold in sats that structuring stays below")
+	f.Uint64Var(&opt.StructuringBandPct, "structuring-band", 20, "how far below the threshold (percent) a transfer counts")
+	f.IntVar(&opt.MinStructured, "min-structured", 5, "transfers just below the threshold that make structuring")
+	f.Int64Var(&opt.PassBlocks, "pass-blocks", 6, "blocks within which funds must leave to pass through")
+	f.IntVar(&opt.MinPassTransfers, "min-pass-transfers", 3, "incoming transfers of a pass-through address")
+	f.Uint64Var(&opt.MaxResidualPct, "max-residual", 5, "percent of the funds a pass-through address may keep")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -26,12 +26,22 @@ func (a *app) traceCommand() *cobra.Command {
 		stopAt        string
 		level         string
 		maxFrontier   int
+		followChange  bool
+		changeConf    float64
 	)
 	cmd := &cobra.Command{
 		Use:   "trace FROM",
 		Short: "Follow funds forward (where they went) or backward (where they came from)",
-		Long: `Follow the funds of FROM — an address (everything it received), a transaction
-(all its outputs) or one output (TXID:VOUT) — transaction by transaction.
+		Long: `Follow the funds of FROM — an address (everything it received), an entity
+(entity:ADDRESS for the cluster of an address, or entity:ID with the entity_id
+a report shows: everything its addresses received from outside it), a
+transaction (all its outputs) or one output (TXID:VOUT) — transaction by
+transaction.
+
+With --follow-change only the sender's detected change continues at each
+transaction (the consensus of the change heuristics at --change-confidence or
+above); the other outputs are payments, listed as destinations and not
+followed. Where no change is detected, every output is followed.
 
 Taint models: haircut (default; each output carries the tainted share of its
 transaction's inputs), fifo (first in, first out within each transaction) and
@@ -49,7 +59,7 @@ source that reached it. The same index tip and parameters give the same result.`
 			req := entity.TraceRequest{
 				Params: trace.Params{Direction: trace.Direction(direction), Model: trace.Model(model), Hops: hops,
 					MinValue: minValue, MaxFrontier: maxFrontier},
-				Level: level,
+				Level: level, FollowChange: followChange, MinChangeConfidence: changeConf,
 			}
 			var err error
 			if req.Since, err = parseWhen(since); err != nil {
@@ -98,11 +108,11 @@ source that reached it. The same index tip and parameters give the same result.`
 					return err
 				}
 			} else {
-				svc, addr, err := a.attributionOf(from, false)
+				svc, e, err := ws.Endpoint(from, a.selector())
 				if err != nil {
 					return err
 				}
-				if rep, err = svc.TraceAddress(cmd.Context(), addr, req); err != nil {
+				if rep, err = svc.TraceEndpoint(cmd.Context(), e, req); err != nil {
 					return err
 				}
 			}
@@ -126,6 +136,8 @@ source that reached it. The same index tip and parameters give the same result.`
 	f.StringVar(&stopAt, "stop-at", strings.Join(entity.DefaultStopAt, ","), `stop at entities of these categories ("none": never)`)
 	f.StringVar(&level, "level", "address", "destinations per address or per entity (cluster)")
 	f.IntVar(&maxFrontier, "max-frontier", 10_000, "outputs expanded per hop; beyond, funds are summarised where they are")
+	f.BoolVar(&followChange, "follow-change", false, "follow only detected change (forward); other outputs are payments")
+	f.Float64Var(&changeConf, "change-confidence", 0.75, "least consensus confidence of a change output with --follow-change")
 	f.BoolVar(&asJSON, "json", false, "print JSON (amounts in integer satoshis)")
 	f.BoolVar(&asCSV, "csv", false, "print the destinations as CSV")
 	return cmd

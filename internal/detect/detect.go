@@ -1,6 +1,7 @@
 // Package detect finds laundering typologies in a UTXO index: peel chains,
-// consolidations, fan-out and fan-in, dusting, round-number payments and
-// CoinJoin participation. Each finding carries its type, transactions,
+// consolidations, fan-out and fan-in, structuring below a threshold, rapid
+// pass-through, dusting, round-number payments and CoinJoin participation
+// (mixer use needs the tags and is found by package entity). Each finding carries its type, transactions,
 // addresses, the parameters that made it fire, a confidence and a plain
 // explanation an investigator can read out in court.
 //
@@ -13,6 +14,12 @@
 //     one's remainder, at least MinPeelHops long, reported in chain order.
 //   - Transaction typologies are judged on one transaction at a time with
 //     the thresholds of Options (each finding says which it met).
+//   - Structuring: at least MinStructured transfers just below a reporting
+//     threshold, in one transaction (fan-out) or paid to one address within
+//     FanInBlocks blocks (fan-in).
+//   - Pass-through: an address whose incoming transfers (at least
+//     MinPassTransfers) leave again within PassBlocks blocks each, leaving
+//     at most MaxResidualPct percent behind.
 //
 // Detectors are pure and read the index only; results are in chain order
 // and deterministic.
@@ -48,6 +55,9 @@ const (
 	Dusting       = "dusting"
 	RoundPayment  = "round_payment"
 	CoinJoin      = "coinjoin_participation"
+	Structuring   = "structuring"
+	PassThrough   = "pass_through"
+	MixerUse      = "mixer_use" // found by package entity, which knows the tags
 )
 
 // Options are the detectors' thresholds; zero values take the defaults.
@@ -60,6 +70,19 @@ type Options struct {
 	FanInBlocks    int64  // that window; default 144 (about a day)
 	DustValue      uint64 // outputs at most this are dust; default 1,000 sats
 	MinDust        int    // dust outputs in one transaction; default 10
+	// StructuringValue is a reporting threshold in sats (default 1,000,000):
+	// transfers just below it (within StructuringBandPct percent, default
+	// 20) are counted; MinStructured of them (default 5) in one transaction
+	// or to one address within FanInBlocks are structuring.
+	StructuringValue   uint64
+	StructuringBandPct uint64
+	MinStructured      int
+	// PassBlocks is how soon funds must leave to pass through (default 6
+	// blocks, about an hour); MinPassTransfers incoming transfers (default
+	// 3) of which at most MaxResidualPct percent (default 5) stays.
+	PassBlocks       int64
+	MinPassTransfers int
+	MaxResidualPct   uint64
 }
 
 func (o *Options) check() error {
@@ -82,8 +105,26 @@ func (o *Options) check() error {
 	if o.DustValue == 0 {
 		o.DustValue = 1000
 	}
-	if o.MinPeelHops < 2 || o.MinConsolidate < 2 || o.MinFanOut < 2 || o.MinFanIn < 2 || o.MinDust < 2 || o.FanInBlocks < 1 {
+	def(&o.MinStructured, 5)
+	def(&o.MinPassTransfers, 3)
+	if o.StructuringValue == 0 {
+		o.StructuringValue = 1_000_000
+	}
+	if o.StructuringBandPct == 0 {
+		o.StructuringBandPct = 20
+	}
+	if o.PassBlocks == 0 {
+		o.PassBlocks = 6
+	}
+	if o.MaxResidualPct == 0 {
+		o.MaxResidualPct = 5
+	}
+	if o.MinPeelHops < 2 || o.MinConsolidate < 2 || o.MinFanOut < 2 || o.MinFanIn < 2 || o.MinDust < 2 || o.FanInBlocks < 1 ||
+		o.MinStructured < 2 || o.MinPassTransfers < 2 || o.PassBlocks < 1 {
 		return fmt.Errorf("detect: %w: thresholds below 2", chain.ErrInvalid)
+	}
+	if o.StructuringBandPct >= 100 || o.MaxResidualPct >= 100 {
+		return fmt.Errorf("detect: %w: percentages must be below 100", chain.ErrInvalid)
 	}
 	return nil
 }
@@ -226,6 +267,12 @@ func txFindings(r *index.TxRecord, o *Options) []Finding {
 			Params:      map[string]any{"dust_outputs": dust, "dust_value": o.DustValue},
 			Explanation: fmt.Sprintf("%d outputs of at most %d sats each: dust sent to many addresses, often to link them when spent", dust, o.DustValue)})
 	}
+	if n := o.structured(r.Out); n >= o.MinStructured {
+		out = append(out, Finding{Type: Structuring, Txs: []index.TxKey{r.Key}, Addresses: ins, Confidence: 0.6,
+			Params: map[string]any{"structured_outputs": n, "threshold_sats": o.StructuringValue, "band_pct": o.StructuringBandPct},
+			Explanation: fmt.Sprintf("%d outputs each just below %d sats (within %d%%): amounts split to stay under a reporting threshold",
+				n, o.StructuringValue, o.StructuringBandPct)})
+	}
 	if addressed == 2 {
 		var round []index.AddrID
 		for _, o2 := range r.Out {
@@ -240,6 +287,54 @@ func txFindings(r *index.TxRecord, o *Options) []Finding {
 		}
 	}
 	return out
+}
+
+// inBand says whether v lies just below the structuring threshold.
+func (o *Options) inBand(v uint64) bool {
+	return v < o.StructuringValue && v >= o.StructuringValue-o.StructuringValue*o.StructuringBandPct/100
+}
+
+// structured counts the addressed outputs just below the threshold.
+func (o *Options) structured(outs []index.OutRecord) int {
+	n := 0
+	for _, out := range outs {
+		if out.Addr != 0 && o.inBand(out.Value) {
+			n++
+		}
+	}
+	return n
+}
+
+// passing accumulates what one address received and passed on quickly.
+type passing struct {
+	transfers        int
+	received, passed uint64
+	txs              []index.TxKey
+}
+
+// maxPassTxs bounds the transactions a pass-through finding lists.
+const maxPassTxs = 50
+
+func (p *passing) note(k index.TxKey) {
+	if len(p.txs) < maxPassTxs && !slices.Contains(p.txs, k) {
+		p.txs = append(p.txs, k)
+	}
+}
+
+// passFinding reports addr when it passed on all but MaxResidualPct
+// percent of at least MinPassTransfers incoming transfers within
+// PassBlocks blocks each.
+func passFinding(addr index.AddrID, p *passing, o *Options) (Finding, bool) {
+	if p.transfers < o.MinPassTransfers || p.received == 0 || p.passed*100 < p.received*(100-o.MaxResidualPct) {
+		return Finding{}, false
+	}
+	slices.Sort(p.txs)
+	residual := p.received - min(p.passed, p.received)
+	return Finding{Type: PassThrough, Txs: p.txs, Addresses: []index.AddrID{addr}, Confidence: 0.7,
+		Params: map[string]any{"transfers": p.transfers, "received_sats": p.received, "passed_sats": p.passed,
+			"residual_sats": residual, "within_blocks": o.PassBlocks, "max_residual_pct": o.MaxResidualPct},
+		Explanation: fmt.Sprintf("%d incoming transfers of %d sats in total left again within %d blocks each, leaving %d sats: "+
+			"a pass-through (mule or intermediary) address", p.transfers, p.received, o.PassBlocks, residual)}, true
 }
 
 func distinct(in []index.InRecord) []index.AddrID {
@@ -259,6 +354,8 @@ func Range(rd Reader, from, to int64, o Options) ([]Finding, error) {
 	}
 	var out []Finding
 	fanIn := map[index.AddrID][]index.TxKey{}
+	structIn := map[index.AddrID][]index.TxKey{}
+	pass := map[index.AddrID]*passing{}
 	err := rd.Scan(from, to, func(r *index.TxRecord) error {
 		out = append(out, txFindings(r, &o)...)
 		for _, o2 := range r.Out {
@@ -266,6 +363,25 @@ func Range(rd Reader, from, to int64, o Options) ([]Finding, error) {
 				if l := fanIn[o2.Addr]; len(l) == 0 || l[len(l)-1] != r.Key {
 					fanIn[o2.Addr] = append(l, r.Key)
 				}
+				if o.inBand(o2.Value) {
+					if l := structIn[o2.Addr]; len(l) == 0 || l[len(l)-1] != r.Key {
+						structIn[o2.Addr] = append(l, r.Key)
+					}
+				}
+				p := pass[o2.Addr]
+				if p == nil {
+					p = &passing{}
+					pass[o2.Addr] = p
+				}
+				p.transfers++
+				p.received += o2.Value
+				p.note(r.Key)
+			}
+		}
+		for _, in := range r.In {
+			if p := pass[in.Addr]; p != nil && in.PrevKey.Height() >= from && r.Key.Height()-in.PrevKey.Height() <= o.PassBlocks {
+				p.passed += in.Value
+				p.note(r.Key)
 			}
 		}
 		if _, _, ok := peelShape(r, o.PeelRatio); ok {
@@ -290,8 +406,49 @@ func Range(rd Reader, from, to int64, o Options) ([]Finding, error) {
 		return nil, err
 	}
 	out = append(out, fanInFindings(fanIn, &o)...)
-	sortFindings(out)
+	out = append(out, structuredInFindings(structIn, &o)...)
+	for addr, p := range pass {
+		if f, ok := passFinding(addr, p, &o); ok {
+			out = append(out, f)
+		}
+	}
+	Sort(out)
 	return out, nil
+}
+
+// windows calls fn with each maximal run of at least n transactions within
+// blocks blocks of its first (txs in chain order).
+func windows(txs []index.TxKey, n int, blocks int64, fn func([]index.TxKey)) {
+	for i, j := 0, 0; j < len(txs); j++ {
+		for txs[j].Height()-txs[i].Height() >= blocks {
+			i++
+		}
+		if j-i+1 >= n {
+			w := slices.Clone(txs[i : j+1])
+			for j+1 < len(txs) && txs[j+1].Height()-txs[i].Height() < blocks {
+				j++
+				w = append(w, txs[j])
+			}
+			fn(w)
+			i = j + 1
+		}
+	}
+}
+
+// structuredInFindings reports addresses paid at least MinStructured
+// amounts just below the threshold within FanInBlocks blocks.
+func structuredInFindings(in map[index.AddrID][]index.TxKey, o *Options) []Finding {
+	var out []Finding
+	for addr, txs := range in {
+		windows(txs, o.MinStructured, o.FanInBlocks, func(w []index.TxKey) {
+			out = append(out, Finding{Type: Structuring, Txs: w, Addresses: []index.AddrID{addr}, Confidence: 0.6,
+				Params: map[string]any{"structured_transfers": len(w), "threshold_sats": o.StructuringValue, "band_pct": o.StructuringBandPct,
+					"blocks": o.FanInBlocks},
+				Explanation: fmt.Sprintf("%d payments to one address within %d blocks, each just below %d sats (within %d%%): "+
+					"deposits split to stay under a reporting threshold", len(w), o.FanInBlocks, o.StructuringValue, o.StructuringBandPct)})
+		})
+	}
+	return out
 }
 
 // fanInFindings reports addresses paid by at least MinFanIn transactions
@@ -299,27 +456,18 @@ func Range(rd Reader, from, to int64, o Options) ([]Finding, error) {
 func fanInFindings(fanIn map[index.AddrID][]index.TxKey, o *Options) []Finding {
 	var out []Finding
 	for addr, txs := range fanIn {
-		for i, j := 0, 0; j < len(txs); j++ {
-			for txs[j].Height()-txs[i].Height() >= o.FanInBlocks {
-				i++
-			}
-			if j-i+1 >= o.MinFanIn {
-				w := slices.Clone(txs[i : j+1])
-				for j+1 < len(txs) && txs[j+1].Height()-txs[i].Height() < o.FanInBlocks {
-					j++
-					w = append(w, txs[j])
-				}
-				out = append(out, Finding{Type: FanIn, Txs: w, Addresses: []index.AddrID{addr}, Confidence: 0.6,
-					Params:      map[string]any{"transactions": len(w), "min_transactions": o.MinFanIn, "blocks": o.FanInBlocks},
-					Explanation: fmt.Sprintf("%d transactions paid one address within %d blocks (collection, or structuring into one account)", len(w), o.FanInBlocks)})
-				i = j + 1
-			}
-		}
+		windows(txs, o.MinFanIn, o.FanInBlocks, func(w []index.TxKey) {
+			out = append(out, Finding{Type: FanIn, Txs: w, Addresses: []index.AddrID{addr}, Confidence: 0.6,
+				Params:      map[string]any{"transactions": len(w), "min_transactions": o.MinFanIn, "blocks": o.FanInBlocks},
+				Explanation: fmt.Sprintf("%d transactions paid one address within %d blocks (collection, or structuring into one account)", len(w), o.FanInBlocks)})
+		})
 	}
 	return out
 }
 
-func sortFindings(f []Finding) {
+// Sort orders findings by their first transaction, then type and first
+// address: the order every detector returns.
+func Sort(f []Finding) {
 	slices.SortStableFunc(f, func(a, b Finding) int {
 		return cmp.Or(cmp.Compare(a.Txs[0], b.Txs[0]), cmp.Compare(a.Type, b.Type), cmp.Compare(first(a.Addresses), first(b.Addresses)))
 	})
@@ -340,8 +488,19 @@ func Address(rd Reader, addr index.AddrID, o Options) ([]Finding, error) {
 		return nil, err
 	}
 	seen := map[index.TxKey]bool{}
-	var keys []index.TxKey
+	var keys, structIn []index.TxKey
+	pass := &passing{}
 	err := rd.Outputs(addr, func(e index.OutEntry) bool {
+		pass.transfers++
+		pass.received += e.Value
+		pass.note(e.Key)
+		if e.Spent && e.Spender.Height()-e.Key.Height() <= o.PassBlocks {
+			pass.passed += e.Value
+			pass.note(e.Spender)
+		}
+		if o.inBand(e.Value) && (len(structIn) == 0 || structIn[len(structIn)-1] != e.Key) {
+			structIn = append(structIn, e.Key)
+		}
 		for _, k := range []index.TxKey{e.Key, e.Spender} {
 			if (k != e.Spender || e.Spent) && !seen[k] {
 				seen[k] = true
@@ -376,6 +535,10 @@ func Address(rd Reader, addr index.AddrID, o Options) ([]Finding, error) {
 			}
 		}
 	}
-	sortFindings(out)
+	out = append(out, structuredInFindings(map[index.AddrID][]index.TxKey{addr: structIn}, &o)...)
+	if f, ok := passFinding(addr, pass, &o); ok {
+		out = append(out, f)
+	}
+	Sort(out)
 	return out, nil
 }

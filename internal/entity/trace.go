@@ -6,10 +6,14 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/change"
+	"github.com/vestigo-forensics/vestigo/internal/cluster"
+	"github.com/vestigo-forensics/vestigo/internal/coinjoin"
 	"github.com/vestigo-forensics/vestigo/internal/detect"
 	"github.com/vestigo-forensics/vestigo/internal/index"
 	"github.com/vestigo-forensics/vestigo/internal/tags"
@@ -32,6 +36,13 @@ type TraceRequest struct {
 	StopAt []string
 	// Level is "address" or "entity" (destinations summed per cluster).
 	Level string
+	// FollowChange follows only the detected change of each transaction
+	// (forward): the other outputs are payments, destinations not followed
+	// further. Change is the consensus of the change heuristics at
+	// MinChangeConfidence or above; CoinJoins have none.
+	FollowChange bool
+	// MinChangeConfidence defaults to 0.75.
+	MinChangeConfidence float64
 }
 
 // TraceReport is a trace as shown to the investigator.
@@ -62,6 +73,10 @@ type TraceParams struct {
 	ToHeight   int64    `json:"to_height,omitempty"`
 	StopAt     []string `json:"stop_at"`
 	Level      string   `json:"level"`
+	// FollowChange and MinChangeConfidence are set when only detected
+	// change was followed.
+	FollowChange        bool    `json:"follow_change,omitempty"`
+	MinChangeConfidence float64 `json:"min_change_confidence,omitempty"`
 }
 
 // TipRef names the index tip a result belongs to.
@@ -195,6 +210,73 @@ func (s *Service) TraceAddress(ctx context.Context, a btc.Addr, req TraceRequest
 	})
 }
 
+// maxEndpointMembers bounds the addresses of an entity used as the start
+// of a trace or an end of a path search.
+const maxEndpointMembers = 100_000
+
+// Endpoint is an entity as the start of a trace or an end of a path: the
+// members of one cluster.
+type Endpoint struct {
+	// Name is how reports show it: "entity:<root address>".
+	Name  string
+	Root  index.AddrID
+	Addrs []index.AddrID
+}
+
+// EntityOf returns the entity (cluster) of address a as an endpoint.
+func (s *Service) EntityOf(a btc.Addr) (*Endpoint, error) {
+	id, err := s.Index.AddrIDOf(a)
+	if err != nil {
+		return nil, err
+	}
+	return s.EntityByID(uint64(id))
+}
+
+// EntityByID returns the entity with the given id (any member's address
+// id; reports show the root's, as entity_id).
+func (s *Service) EntityByID(id uint64) (*Endpoint, error) {
+	if s.Clusters == nil {
+		return nil, fmt.Errorf("entity: %w", ErrNoClusters)
+	}
+	if id == 0 || id >= uint64(s.Index.Tip().NextAddr) {
+		return nil, fmt.Errorf("entity: entity %d: %w", id, chain.ErrNotFound)
+	}
+	root, size, err := s.clusterOf(index.AddrID(id))
+	if err != nil {
+		return nil, err
+	}
+	if size > maxEndpointMembers {
+		return nil, fmt.Errorf("entity: %w: entity %d has %d addresses; traces and paths start from at most %d (trace one of its addresses instead)",
+			chain.ErrInvalid, root, size, maxEndpointMembers)
+	}
+	name, err := s.Index.Address(root)
+	if err != nil {
+		return nil, err
+	}
+	e := &Endpoint{Name: "entity:" + name, Root: root, Addrs: make([]index.AddrID, 0, size)}
+	err = s.Clusters.Members(root, 0, func(m index.AddrID) bool {
+		e.Addrs = append(e.Addrs, m)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(e.Addrs)
+	return e, nil
+}
+
+// TraceEndpoint traces the funds an address or an entity received from
+// outside it.
+func (s *Service) TraceEndpoint(ctx context.Context, e *Endpoint, req TraceRequest) (*TraceReport, error) {
+	from := e.Name
+	if strings.HasPrefix(e.Name, "entity:") {
+		from = fmt.Sprintf("%s (%d addresses)", e.Name, len(e.Addrs))
+	}
+	return s.runTrace(ctx, from, req, func(p trace.Params) (*trace.Result, error) {
+		return trace.FromAddresses(s.Index, e.Addrs, p)
+	})
+}
+
 // TraceOutputs traces the given outputs (from names them for the report).
 func (s *Service) TraceOutputs(ctx context.Context, from string, outs []trace.Outpoint, req TraceRequest) (*TraceReport, error) {
 	return s.runTrace(ctx, from, req, func(p trace.Params) (*trace.Result, error) {
@@ -230,6 +312,15 @@ func (s *Service) runTrace(ctx context.Context, from string, req TraceRequest, r
 			return nil, fmt.Errorf("entity: %w: --until is before the first block", chain.ErrInvalid)
 		}
 		p.ToHeight = h - 1
+	}
+	if req.FollowChange {
+		if req.MinChangeConfidence == 0 {
+			req.MinChangeConfidence = 0.75
+		}
+		if req.MinChangeConfidence < 0 || req.MinChangeConfidence > 1 {
+			return nil, fmt.Errorf("entity: %w: change confidence %v (0 to 1)", chain.ErrInvalid, req.MinChangeConfidence)
+		}
+		p.Change = s.changeOf(req.MinChangeConfidence)
 	}
 	labels, err := s.clusterLabels(ctx)
 	if err != nil {
@@ -273,6 +364,9 @@ func (s *Service) runTrace(ctx context.Context, from string, req TraceRequest, r
 		IndexTip: TipRef{Height: tip.Height, Hash: tip.Hash.String()}, ClusteredTo: -1,
 		Source: chain.Sats(res.Source), Fees: chain.Sats(res.Fees), Dropped: chain.Sats(res.Dropped),
 		Summarised: res.Summarised, Txs: res.Txs, Destinations: []TraceDest{}, Edges: []TraceEdge{}, StoppedAt: []TraceDest{},
+	}
+	if req.FollowChange {
+		rep.Params.FollowChange, rep.Params.MinChangeConfidence = true, req.MinChangeConfidence
 	}
 	if !req.Since.IsZero() {
 		rep.Params.Since = req.Since.UTC().Format(time.RFC3339)
@@ -330,6 +424,29 @@ func (s *Service) runTrace(ctx context.Context, from string, req TraceRequest, r
 		rep.Edges = append(rep.Edges, te)
 	}
 	return rep, nil
+}
+
+// changeOf returns the change rule of a trace that follows change: the
+// consensus change output at confidence min or above; none in a CoinJoin.
+func (s *Service) changeOf(min float64) func(*index.TxRecord) (int, bool, error) {
+	var flow chain.FlowTx
+	return func(r *index.TxRecord) (int, bool, error) {
+		if r.Coinbase {
+			return 0, false, nil
+		}
+		r.Flow(&flow)
+		if coinjoin.Detect(&flow).IsCoinJoin {
+			return 0, false, nil
+		}
+		res, err := change.Analyze(&flow, r.Key.Height(), cluster.NewChangeContext(s.Index, s.Clusters, r))
+		if err != nil {
+			return 0, false, err
+		}
+		if res.Change < 0 || res.Outputs[res.Change].Confidence < min {
+			return 0, false, nil
+		}
+		return res.Change, true, nil
+	}
 }
 
 // byEntity sums destinations per cluster; each entity is named by its
@@ -400,20 +517,42 @@ type PathView struct {
 
 // Paths finds up to p.K shortest forward paths of money from a to b.
 func (s *Service) Paths(a, b btc.Addr, p trace.PathParams) (*PathReport, error) {
-	ia, err := s.Index.AddrIDOf(a)
+	ea, err := s.addressEndpoint(a)
 	if err != nil {
 		return nil, err
 	}
-	ib, err := s.Index.AddrIDOf(b)
+	eb, err := s.addressEndpoint(b)
 	if err != nil {
 		return nil, err
 	}
-	res, err := trace.Paths(s.Index, ia, ib, p)
+	if ea.Root == eb.Root {
+		return nil, fmt.Errorf("entity: %w: a path needs two different addresses", chain.ErrInvalid)
+	}
+	return s.PathsBetween(ea, eb, p)
+}
+
+// addressEndpoint is one address as a path end.
+func (s *Service) addressEndpoint(a btc.Addr) (*Endpoint, error) {
+	id, err := s.Index.AddrIDOf(a)
+	if err != nil {
+		return nil, err
+	}
+	return &Endpoint{Name: s.Index.Params().EncodeAddr(a), Root: id, Addrs: []index.AddrID{id}}, nil
+}
+
+// AddressEndpoint is address a as the start of a trace or an end of a
+// path.
+func (s *Service) AddressEndpoint(a btc.Addr) (*Endpoint, error) { return s.addressEndpoint(a) }
+
+// PathsBetween finds up to p.K shortest forward paths of money from any
+// address of a to any address of b (addresses or entities).
+func (s *Service) PathsBetween(a, b *Endpoint, p trace.PathParams) (*PathReport, error) {
+	res, err := trace.PathsBetween(s.Index, a.Addrs, b.Addrs, p)
 	if err != nil {
 		return nil, err
 	}
 	tip := s.Index.Tip()
-	rep := &PathReport{From: s.Index.Params().EncodeAddr(a), To: s.Index.Params().EncodeAddr(b), MaxHops: p.Hops, K: p.K,
+	rep := &PathReport{From: a.Name, To: b.Name, MaxHops: p.Hops, K: p.K,
 		IndexTip: TipRef{Height: tip.Height, Hash: tip.Hash.String()}, Paths: []PathView{}, Summarised: res.Summarised}
 	for _, path := range res.Paths {
 		v := PathView{Hops: len(path), Txids: []string{}, Amounts: []chain.Amount{}, Steps: []TraceEdge{}}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vestigo-forensics/vestigo/internal/detect"
 	"github.com/vestigo-forensics/vestigo/internal/index"
 )
 
@@ -26,16 +27,29 @@ type graph struct {
 		Outs   [][2]uint64 `json:"outs"` // [address id, value]
 	} `json:"txs"`
 	Traces []struct {
-		From      index.AddrID   `json:"from"`
+		From index.AddrID `json:"from"`
+		// FromSet traces from an entity instead of one address.
+		FromSet   []index.AddrID `json:"from_set"`
 		Direction Direction      `json:"direction"`
 		Model     Model          `json:"model"`
 		Hops      int            `json:"hops"`
 		Stop      []index.AddrID `json:"stop"`
+		// Change follows only change: [index of the transaction, change vout].
+		Change [][2]int `json:"change"`
 	} `json:"traces"`
 	Paths []struct {
 		From, To index.AddrID
-		Hops, K  int
+		// FromSet and ToSet search between entities.
+		FromSet []index.AddrID `json:"from_set"`
+		ToSet   []index.AddrID `json:"to_set"`
+		Hops, K int
 	} `json:"paths"`
+	// Patterns, when set, runs every typology detector over the whole
+	// ledger with these thresholds, and from each listed address.
+	Patterns *struct {
+		Options detect.Options `json:"options"`
+		From    []index.AddrID `json:"from"`
+	} `json:"patterns"`
 }
 
 func TestGoldenGraphs(t *testing.T) {
@@ -70,8 +84,9 @@ func TestGoldenGraphs(t *testing.T) {
 				keys = append(keys, b.add(tx.Height, ins, outs...))
 			}
 			type out struct {
-				Traces []*Result
-				Paths  []*PathResult
+				Traces   []*Result
+				Paths    []*PathResult
+				Patterns [][]detect.Finding `json:",omitempty"`
 			}
 			var got out
 			for _, q := range g.Traces {
@@ -87,19 +102,54 @@ func TestGoldenGraphs(t *testing.T) {
 						return false, "", nil
 					}
 				}
-				r, err := FromAddress(b, q.From, p)
+				if len(q.Change) > 0 {
+					change := map[index.TxKey]int{}
+					for _, c := range q.Change {
+						change[keys[c[0]]] = c[1]
+					}
+					p.Change = func(rec *index.TxRecord) (int, bool, error) {
+						v, ok := change[rec.Key]
+						return v, ok, nil
+					}
+				}
+				from := q.FromSet
+				if len(from) == 0 {
+					from = []index.AddrID{q.From}
+				}
+				r, err := FromAddresses(b, from, p)
 				if err != nil {
 					t.Fatal(err)
 				}
-				r.Params.Stop = nil
+				r.Params.Stop, r.Params.Change = nil, nil
 				got.Traces = append(got.Traces, r)
 			}
 			for _, q := range g.Paths {
-				r, err := Paths(b, q.From, q.To, PathParams{Hops: q.Hops, K: q.K})
+				from, to := q.FromSet, q.ToSet
+				if len(from) == 0 {
+					from = []index.AddrID{q.From}
+				}
+				if len(to) == 0 {
+					to = []index.AddrID{q.To}
+				}
+				r, err := PathsBetween(b, from, to, PathParams{Hops: q.Hops, K: q.K})
 				if err != nil {
 					t.Fatal(err)
 				}
 				got.Paths = append(got.Paths, r)
+			}
+			if g.Patterns != nil {
+				fs, err := detect.Range(b, 0, -1, g.Patterns.Options)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got.Patterns = append(got.Patterns, fs)
+				for _, a := range g.Patterns.From {
+					fs, err := detect.Address(b, a, g.Patterns.Options)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got.Patterns = append(got.Patterns, fs)
+				}
 			}
 			js, err := json.MarshalIndent(got, "", "  ")
 			if err != nil {

@@ -65,11 +65,33 @@ func (p *PathParams) check() error {
 // at most once per path. Every address is entered by at most K partial
 // paths, the first K in breadth-first order.
 func Paths(r Reader, from, to index.AddrID, p PathParams) (*PathResult, error) {
+	if from == to {
+		return nil, fmt.Errorf("trace: %w: a path needs two different addresses", chain.ErrInvalid)
+	}
+	return PathsBetween(r, []index.AddrID{from}, []index.AddrID{to}, p)
+}
+
+// PathsBetween finds up to K shortest forward paths of money from any
+// address of the set from (an entity) to any address of the set to, under
+// the rules of Paths. Transfers among the addresses of from are internal
+// to the source and are not paths.
+func PathsBetween(r Reader, from, to []index.AddrID, p PathParams) (*PathResult, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	if from == to {
-		return nil, fmt.Errorf("trace: %w: a path needs two different addresses", chain.ErrInvalid)
+	if len(from) == 0 || len(to) == 0 {
+		return nil, fmt.Errorf("trace: %w: a path needs a source and a target", chain.ErrInvalid)
+	}
+	source := make(map[index.AddrID]bool, len(from))
+	for _, a := range from {
+		source[a] = true
+	}
+	target := make(map[index.AddrID]bool, len(to))
+	for _, a := range to {
+		if source[a] {
+			return nil, fmt.Errorf("trace: %w: the source and the target share address %d", chain.ErrInvalid, a)
+		}
+		target[a] = true
 	}
 	type state struct {
 		at     index.AddrID
@@ -77,10 +99,17 @@ func Paths(r Reader, from, to index.AddrID, p PathParams) (*PathResult, error) {
 		step   Step
 	}
 	res := &PathResult{}
-	states := []state{{at: from, parent: -1}}
-	entered := map[index.AddrID]int{from: 1}
+	var states []state
+	var level []int
+	entered := map[index.AddrID]int{}
+	for _, a := range from {
+		if entered[a] == 0 {
+			entered[a] = 1
+			level = append(level, len(states))
+			states = append(states, state{at: a, parent: -1})
+		}
+	}
 	out := map[index.AddrID][]Step{}
-	level := []int{0}
 	onPath := func(i int, a index.AddrID) bool {
 		for ; i >= 0; i = states[i].parent {
 			if states[i].at == a {
@@ -104,7 +133,7 @@ func Paths(r Reader, from, to index.AddrID, p PathParams) (*PathResult, error) {
 				out[u] = steps
 			}
 			for _, st := range steps {
-				if onPath(si, st.To) || entered[st.To] >= p.K {
+				if source[st.To] || onPath(si, st.To) || entered[st.To] >= p.K {
 					continue
 				}
 				if len(states) >= p.MaxStates {
@@ -113,7 +142,7 @@ func Paths(r Reader, from, to index.AddrID, p PathParams) (*PathResult, error) {
 				}
 				entered[st.To]++
 				states = append(states, state{at: st.To, parent: si, step: st})
-				if st.To == to {
+				if target[st.To] {
 					if len(res.Paths) < p.K {
 						var path Path
 						for i := len(states) - 1; states[i].parent >= 0; i = states[i].parent {

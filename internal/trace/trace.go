@@ -22,6 +22,10 @@
 //     a stop rule (an exchange, a mixer, …), the hop limit, the time window,
 //     a coinbase (backward: newly mined), an output without an address, or
 //     summarised (the frontier grew past its limit and was not expanded).
+//   - Following change (forward, optional): at each transaction whose change
+//     output is detected, only the change continues the trail; the other
+//     outputs are payments, destinations with the reason "payment". This is
+//     how an investigator follows one wallet along a peel chain.
 //   - Backward traces run the same models in reverse: a transaction's
 //     tainted outputs distribute their amounts over its inputs.
 //
@@ -98,6 +102,12 @@ type Params struct {
 	// Stop says whether funds reaching addr stop there (a destination) and
 	// why, for example "exchange". Nil: no stop rule.
 	Stop func(addr index.AddrID) (stop bool, reason string, err error) `json:"-"`
+	// Change, when set, follows only the sender's change (forward traces):
+	// it names the change output of a transaction (ok false: none could be
+	// told). The other outputs of a transaction with detected change are
+	// payments: destinations with reason "payment", not followed further.
+	// Where no change is detected every output is followed.
+	Change func(rec *index.TxRecord) (vout int, ok bool, err error) `json:"-"`
 }
 
 // Reasons a destination holds funds.
@@ -108,6 +118,7 @@ const (
 	ReasonCoinbase   = "coinbase"
 	ReasonNoAddress  = "no-address"
 	ReasonSummarised = "summarised"
+	ReasonPayment    = "payment"
 )
 
 // Destination is where tainted funds stopped.
@@ -168,6 +179,9 @@ func (p *Params) check() error {
 	if p.MaxFrontier == 0 {
 		p.MaxFrontier = 10_000
 	}
+	if p.Change != nil && p.Direction != Forward {
+		return fmt.Errorf("trace: %w: change is followed forward only", chain.ErrInvalid)
+	}
 	if p.MaxFrontier < 0 || p.FromHeight < 0 || p.ToHeight < 0 || (p.ToHeight > 0 && p.ToHeight < p.FromHeight) {
 		return fmt.Errorf("trace: %w: negative limits or an empty window", chain.ErrInvalid)
 	}
@@ -188,30 +202,44 @@ func mulDiv(a, b, c uint64) uint64 {
 // others (forward: where those funds went; backward: where they came
 // from) within the window; outputs it paid itself are reached by the trace.
 func FromAddress(r Reader, addr index.AddrID, p Params) (*Result, error) {
+	return FromAddresses(r, []index.AddrID{addr}, p)
+}
+
+// FromAddresses starts a trace from what a set of addresses (an entity)
+// received from outside the set within the window; transfers among them
+// are reached by the trace, not counted twice.
+func FromAddresses(r Reader, addrs []index.AddrID, p Params) (*Result, error) {
 	if err := p.check(); err != nil {
 		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("trace: %w: no addresses to trace from", chain.ErrInvalid)
+	}
+	member := make(map[index.AddrID]bool, len(addrs))
+	for _, a := range addrs {
+		member[a] = true
 	}
 	// An address can hold millions of outputs (an exchange's hot wallet):
 	// the first MaxFrontier are traced, the rest only summed and
 	// summarised where they are, so memory stays bounded.
 	start := map[Outpoint]uint64{}
-	var rest uint64
-	var restN int
-	err := r.Outputs(addr, func(e index.OutEntry) bool {
-		if h := e.Key.Height(); h >= p.FromHeight && (p.ToHeight == 0 || h <= p.ToHeight) {
-			if len(start) < p.MaxFrontier {
-				start[Outpoint{e.Key, e.Vout}] = e.Value
-			} else {
-				rest += e.Value
-				restN++
+	rest := map[index.AddrID]uint64{}
+	for _, addr := range addrs {
+		err := r.Outputs(addr, func(e index.OutEntry) bool {
+			if h := e.Key.Height(); h >= p.FromHeight && (p.ToHeight == 0 || h <= p.ToHeight) {
+				if len(start) < p.MaxFrontier {
+					start[Outpoint{e.Key, e.Vout}] = e.Value
+				} else {
+					rest[addr] += e.Value
+				}
 			}
+			return true
+		})
+		if err != nil {
+			return nil, err
 		}
-		return true
-	})
-	if err != nil {
-		return nil, err
 	}
-	// What the address paid itself (change back to it) is part of what it
+	// What the set paid itself (change back to it) is part of what it
 	// already received: counting it again would trace the same satoshis
 	// twice. Its taint arrives through the trace instead.
 	for o := range start {
@@ -220,23 +248,27 @@ func FromAddress(r Reader, addr index.AddrID, p Params) (*Result, error) {
 			return nil, err
 		}
 		for i := range rec.In {
-			if rec.In[i].Addr == addr {
+			if member[rec.In[i].Addr] {
 				delete(start, o)
 				break
 			}
 		}
 	}
 	if len(start) == 0 {
-		return nil, fmt.Errorf("trace: address %d received nothing from others in the window: %w", addr, chain.ErrNotFound)
+		return nil, fmt.Errorf("trace: %d address(es) received nothing from others in the window: %w", len(addrs), chain.ErrNotFound)
 	}
 	res, err := run(r, start, p)
 	if err != nil {
 		return nil, err
 	}
-	if restN > 0 {
-		res.Source += rest
+	if len(rest) > 0 {
+		for _, addr := range addrs {
+			if v, ok := rest[addr]; ok {
+				res.Source += v
+				res.Destinations = append(res.Destinations, Destination{Addr: addr, Amount: v, Hops: 0, Reason: ReasonSummarised})
+			}
+		}
 		res.Summarised = true
-		res.Destinations = append(res.Destinations, Destination{Addr: addr, Amount: rest, Hops: 0, Reason: ReasonSummarised})
 		sortDestinations(res.Destinations)
 	}
 	return res, nil
@@ -412,6 +444,16 @@ func (t *tracer) forwardHop(frontier map[Outpoint]uint64, hop int) (map[Outpoint
 			tainted += s.amount
 		}
 		outs := distribute(t.p.Model, rec, taintIn, tainted)
+		change, hasChange := -1, false
+		if t.p.Change != nil {
+			v, ok, err := t.p.Change(rec)
+			if err != nil {
+				return nil, err
+			}
+			if ok && v >= 0 && v < len(rec.Out) {
+				change, hasChange = v, true
+			}
+		}
 		if t.p.Model == Poison {
 			for j := range outs {
 				o := Outpoint{sp, uint32(j)}
@@ -442,6 +484,10 @@ func (t *tracer) forwardHop(frontier map[Outpoint]uint64, hop int) (map[Outpoint
 					t.stopAt(to, amt, hop, why)
 					continue
 				}
+			}
+			if hasChange && j != change {
+				t.stopAt(to, amt, hop, ReasonPayment)
+				continue
 			}
 			next[Outpoint{sp, uint32(j)}] += amt
 		}

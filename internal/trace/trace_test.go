@@ -344,6 +344,17 @@ func TestHotWalletIsSummarised(t *testing.T) {
 	}
 }
 
+// Scan is ScanFlows within heights from and to (-1: the last), for the
+// typology detectors.
+func (b *book) Scan(from, to int64, fn func(*index.TxRecord) error) error {
+	return b.ScanFlows(from, to, func(r *index.TxRecord) error {
+		if h := r.Key.Height(); h < from || (to >= 0 && h > to) {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
 // Scan in chain order, for Propagate.
 func (b *book) ScanFlows(from, to int64, fn func(*index.TxRecord) error) error {
 	var keys []index.TxKey

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/index"
 )
 
@@ -177,4 +178,47 @@ func (w *Workspace) Block(s string, sel Selector) (*index.Index, int64, error) {
 		return nil, 0, fmt.Errorf("workspace: %w: %q is neither a block height nor a block hash", chain.ErrInvalid, s)
 	}
 	return lookup(cands, "block "+h.String(), func(ix *index.Index) (int64, error) { return ix.HeightOf(h) })
+}
+
+// EntityPrefix marks an entity where an address is expected: "entity:"
+// followed by one of its addresses or by its id (entity_id in reports).
+const EntityPrefix = "entity:"
+
+// Endpoint resolves the start of a trace or an end of a path: an address,
+// or an entity written EntityPrefix + address or id. It returns the
+// attribution service of the index that holds it.
+func (w *Workspace) Endpoint(s string, sel Selector) (*entity.Service, *entity.Endpoint, error) {
+	s = strings.TrimSpace(s)
+	rest, isEntity := strings.CutPrefix(s, EntityPrefix)
+	if isEntity && rest != "" && strings.Trim(rest, "0123456789") == "" {
+		id, err := strconv.ParseUint(rest, 10, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("workspace: %w: entity id %q", chain.ErrInvalid, rest)
+		}
+		ix, err := w.Only(sel)
+		if err != nil {
+			return nil, nil, err
+		}
+		svc, err := w.Attribution(ix)
+		if err != nil {
+			return nil, nil, err
+		}
+		e, err := svc.EntityByID(id)
+		return svc, e, err
+	}
+	ix, a, err := w.Address(rest, sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := w.Attribution(ix)
+	if err != nil {
+		return nil, nil, err
+	}
+	var e *entity.Endpoint
+	if isEntity {
+		e, err = svc.EntityOf(a)
+	} else {
+		e, err = svc.AddressEndpoint(a)
+	}
+	return svc, e, err
 }
