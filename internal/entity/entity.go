@@ -46,6 +46,8 @@ type Service struct {
 	Index    *index.Index
 	Clusters *cluster.Store // nil: not built
 	Tags     *tags.Store    // nil: no tags imported
+	// Labels, when set, caches the cluster labels between queries.
+	Labels *LabelCache
 }
 
 // Tag is one tag as shown for an address.

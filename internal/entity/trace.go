@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
@@ -113,13 +114,49 @@ type labelled struct {
 	sanctioned         bool
 }
 
+// LabelCache keeps the cluster labels a trace's stop rules use between
+// queries; it is rebuilt when the tags or the clusters change. One cache
+// serves one ledger; it is safe for concurrent use.
+type LabelCache struct {
+	mu     sync.Mutex
+	key    string
+	labels map[index.AddrID]*labelled
+}
+
 // clusterLabels maps every cluster holding a tagged address of this
-// ledger to its labels and categories.
+// ledger to its labels and categories (the map is shared: read only).
 func (s *Service) clusterLabels(ctx context.Context) (map[index.AddrID]*labelled, error) {
-	out := map[index.AddrID]*labelled{}
 	if s.Tags == nil {
-		return out, nil
+		return map[index.AddrID]*labelled{}, nil
 	}
+	if s.Labels == nil {
+		return s.buildClusterLabels(ctx)
+	}
+	v, err := s.Tags.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := v + "|-"
+	if s.Clusters != nil {
+		tip := s.Clusters.Tip()
+		key = fmt.Sprintf("%s|%d:%s", v, tip.Height, tip.Hash)
+	}
+	c := s.Labels
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.labels != nil && c.key == key {
+		return c.labels, nil
+	}
+	m, err := s.buildClusterLabels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.key, c.labels = key, m
+	return m, nil
+}
+
+func (s *Service) buildClusterLabels(ctx context.Context) (map[index.AddrID]*labelled, error) {
+	out := map[index.AddrID]*labelled{}
 	addrs, err := s.Tags.Addresses(ctx, "BTC")
 	if err != nil {
 		return nil, err

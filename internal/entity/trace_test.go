@@ -2,13 +2,16 @@ package entity
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/detect"
 	"github.com/vestigo-forensics/vestigo/internal/fixture"
 	"github.com/vestigo-forensics/vestigo/internal/index"
+	"github.com/vestigo-forensics/vestigo/internal/tags"
 	"github.com/vestigo-forensics/vestigo/internal/trace"
 )
 
@@ -208,5 +211,34 @@ func TestMixerUse(t *testing.T) {
 	}
 	if fs, err := svc.MixerUse(ctx, c.ID(t, rw.RansomAddresses[0])); err != nil || len(fs) != 0 {
 		t.Fatalf("an unrelated address: %+v %v", fs, err)
+	}
+}
+
+// TestLabelCache: the stop-rule labels are built once and reused while the
+// tags are unchanged, and rebuilt after a new tag.
+func TestLabelCache(t *testing.T) {
+	svc, c := service(t, noTags)
+	svc.Labels = &LabelCache{}
+	ctx := context.Background()
+	a, err := svc.clusterLabels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.clusterLabels(ctx)
+	if err != nil || len(a) != 0 || fmt.Sprintf("%p", a) != fmt.Sprintf("%p", b) {
+		t.Fatalf("the cache was not reused: %p %p %v", a, b, err)
+	}
+	addr := c.Truth.Ransomware.RansomAddresses[0]
+	if err := svc.Tags.AddUserTag(ctx, tags.Tag{Address: addr, Label: "Ransom", Category: "ransomware", Source: "test",
+		Currency: "BTC", Creator: "analyst"}, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := svc.clusterLabels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _, err := svc.clusterOf(c.ID(t, addr))
+	if err != nil || m[root] == nil || m[root].labels[0] != "Ransom" {
+		t.Fatalf("after a new tag: %+v %v", m[root], err)
 	}
 }

@@ -924,3 +924,17 @@ func parseJSONList(s string) []string {
 	}
 	return l
 }
+
+// Version returns a string that changes whenever the tags change (an
+// import, a re-import, a user tag), so that callers can cache what they
+// derive from them.
+func (s *Store) Version(ctx context.Context) (string, error) {
+	var n, maxID int64
+	var packs string
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(rowid), 0),
+		(SELECT COALESCE(group_concat(id || ':' || sha256 || ':' || imported_at, ','), '') FROM packs) FROM tags`).Scan(&n, &maxID, &packs)
+	if err != nil {
+		return "", fmt.Errorf("tags: %w", err)
+	}
+	return fmt.Sprintf("%d/%d/%s", n, maxID, packs), nil
+}

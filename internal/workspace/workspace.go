@@ -77,6 +77,7 @@ type Workspace struct {
 	indexes  map[chain.Ledger]*index.Index
 	clusters map[chain.Ledger]*cluster.Store
 	tags     *tags.Store
+	labels   map[chain.Ledger]*entity.LabelCache
 }
 
 // Open opens the data directory dir; it need not exist yet.
@@ -88,7 +89,8 @@ func Open(dir string, opt Options) (*Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workspace: %w", err)
 	}
-	return &Workspace{dir: abs, opt: opt, indexes: map[chain.Ledger]*index.Index{}, clusters: map[chain.Ledger]*cluster.Store{}}, nil
+	return &Workspace{dir: abs, opt: opt, indexes: map[chain.Ledger]*index.Index{}, clusters: map[chain.Ledger]*cluster.Store{},
+		labels: map[chain.Ledger]*entity.LabelCache{}}, nil
 }
 
 // Dir returns the absolute data directory.
@@ -317,7 +319,14 @@ func (w *Workspace) Tags() (*tags.Store, error) {
 // Queries use a read-only workspace, whose cluster stores open with the
 // options they were built with.
 func (w *Workspace) Attribution(ix *index.Index) (*entity.Service, error) {
-	svc := &entity.Service{Index: ix}
+	w.mu.Lock()
+	lc := w.labels[ix.Ledger()]
+	if lc == nil {
+		lc = &entity.LabelCache{}
+		w.labels[ix.Ledger()] = lc
+	}
+	w.mu.Unlock()
+	svc := &entity.Service{Index: ix, Labels: lc}
 	if w.HasClusters(ix.Ledger()) {
 		s, err := w.Clusters(ix.Ledger(), cluster.Options{})
 		if err != nil {
