@@ -412,3 +412,39 @@ func TestSelfChangeIsNotCountedTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestOutTableMatchesMap: the propagation's hash table agrees with a Go
+// map under random puts and takes, through growth and backward shifts.
+func TestOutTableMatchesMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	tab := newOutTable(4)
+	ref := map[uint64]uint64{}
+	next := uint64(0)
+	for step := 0; step < 200_000; step++ {
+		if rng.IntN(3) > 0 || len(ref) == 0 {
+			// Keys clustered like outpoints: runs of consecutive values.
+			next += uint64(1 + rng.IntN(3))
+			tab.put(next, next*7, index.AddrID(next%100))
+			ref[next] = next * 7
+			continue
+		}
+		k := next - uint64(rng.IntN(64))
+		v, addr, ok := tab.take(k)
+		want, wok := ref[k]
+		if ok != wok || v != want || (ok && addr != index.AddrID(k%100)) {
+			t.Fatalf("step %d: take(%d) = %d, %d, %v; want %d, %v", step, k, v, addr, ok, want, wok)
+		}
+		delete(ref, k)
+		if tab.n != len(ref) {
+			t.Fatalf("step %d: %d entries, want %d", step, tab.n, len(ref))
+		}
+	}
+	for k, want := range ref {
+		if v, _, ok := tab.take(k); !ok || v != want {
+			t.Fatalf("final take(%d) = %d, %v; want %d", k, v, ok, want)
+		}
+	}
+	if tab.n != 0 {
+		t.Fatalf("%d entries left", tab.n)
+	}
+}
