@@ -20,9 +20,14 @@ var layers = map[string]int{
 	"internal/blockfile": 2, // sources
 	"internal/btcrpc":    2,
 	"internal/tags":      2, // SQLite tag store
+	"internal/casestore": 2, // SQL case store (SQLite or PostgreSQL), users, audit log
+	"internal/casepack":  2, // signed and encrypted case packages (format only)
+	"internal/tsa":       2, // RFC 3161 time-stamping client
 	"internal/ingest":    3, // sources → storage; analysis (cluster, trace, detect) joins this layer
 	"internal/coinjoin":  3, // CoinJoin detectors
 	"internal/change":    3, // change-output heuristics
+	"internal/share":     3, // case packages from and into the case store
+	"internal/backup":    3, // consistent backups of the case store and exhibits
 	"internal/cluster":   4, // analysis over the index and other analyses
 	"internal/trace":     4,
 	"internal/detect":    4,
@@ -32,8 +37,14 @@ var layers = map[string]int{
 	"internal/fixture":   5, // test harness: imported by tests only
 	"internal/workspace": 6, // the composition root
 	"internal/btcdtest":  6, // test harness: imported by tests only
-	"cmd/vestigo":        7, // interfaces (CLI; later API and web)
+	"internal/pgtest":    6, // test harness: a real PostgreSQL; imported by tests only
+	"internal/tsatest":   6, // test harness: a local RFC 3161 TSA (openssl ts); imported by tests only
+	"internal/api":       7, // the REST API of vestigo serve
+	"cmd/vestigo":        8, // interfaces (CLI; web later)
 }
+
+// testHarness are packages that only tests may import.
+var testHarness = map[string]bool{"internal/btcdtest": true, "internal/fixture": true, "internal/pgtest": true, "internal/tsatest": true}
 
 type pkg struct {
 	ImportPath   string
@@ -81,7 +92,7 @@ func TestLayers(t *testing.T) {
 			if !ok {
 				continue
 			}
-			if dep == "internal/btcdtest" || dep == "internal/fixture" {
+			if testHarness[dep] {
 				t.Errorf("%s imports the test harness %s outside its tests", rel, dep)
 			}
 			if l, ok := layers[dep]; ok && l >= layer {

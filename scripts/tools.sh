@@ -14,7 +14,11 @@ set -eu
 # --- pinned versions ---------------------------------------------------------
 BTCD_VERSION=v0.26.2 # btcd and btcctl; `btcd --version` prints 0.26.2-beta
 
-ALL_TOOLS="btcd pypeers"
+ALL_TOOLS="btcd pypeers postgres openssl"
+
+# PostgreSQL for the case store's team deployment (the store suite runs on it
+# as well as on SQLite), from Debian's apt; the tests start their own cluster.
+POSTGRES_MAJOR=15
 
 # Debian packages of the clustering peers and oracle (scipy, igraph,
 # networkx for Debian's own /usr/bin/python3), from Debian's apt.
@@ -83,6 +87,43 @@ install_pypeers() {
 		die "apt-get install $PYPEERS_PACKAGES failed"
 	/usr/bin/python3 -c 'import scipy.sparse.csgraph, networkx, igraph' || die "the python peers do not import after installing"
 	log "installed: $(/usr/bin/python3 -c 'import scipy, networkx, igraph; print("scipy", scipy.__version__, "networkx", networkx.__version__, "igraph", igraph.__version__)')"
+}
+
+# apt_install installs Debian packages (as root, or with sudo).
+apt_install() {
+	command -v apt-get >/dev/null 2>&1 || die "apt-get is not available to install $*"
+	SUDO=""
+	[ "$(id -u)" = 0 ] || SUDO="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get install -y --no-install-recommends "$@" >/dev/null ||
+		{ $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends "$@" >/dev/null; } ||
+		die "apt-get install $* failed"
+}
+
+# --- PostgreSQL ----------------------------------------------------------------
+# Debian's package scripts do not start a cluster here (the tests run initdb
+# and pg_ctl themselves in a temporary directory, on a free port).
+install_postgres() {
+	pgbin=/usr/lib/postgresql/$POSTGRES_MAJOR/bin
+	if [ -x "$pgbin/initdb" ] && [ -x "$pgbin/pg_ctl" ]; then
+		log "PostgreSQL $("$pgbin/pg_ctl" --version | awk '{print $3}') already installed"
+		return 0
+	fi
+	log "installing postgresql-$POSTGRES_MAJOR from Debian's apt"
+	apt_install "postgresql-$POSTGRES_MAJOR"
+	[ -x "$pgbin/initdb" ] || die "postgresql-$POSTGRES_MAJOR installed no $pgbin/initdb"
+	log "installed: $("$pgbin/pg_ctl" --version)"
+}
+
+# --- openssl (the local RFC 3161 time-stamping authority of the tests) ---------
+install_openssl() {
+	if command -v openssl >/dev/null 2>&1 && openssl ts -help >/dev/null 2>&1; then
+		log "$(openssl version | cut -d' ' -f1-2) already installed"
+		return 0
+	fi
+	log "installing openssl from Debian's apt"
+	apt_install openssl
+	openssl ts -help >/dev/null 2>&1 || die "openssl ts does not run after installing"
 }
 
 # --- main --------------------------------------------------------------------

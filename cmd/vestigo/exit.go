@@ -7,6 +7,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/vestigo-forensics/vestigo/internal/backup"
+	"github.com/vestigo-forensics/vestigo/internal/casepack"
+	"github.com/vestigo-forensics/vestigo/internal/casestore"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
@@ -18,6 +21,8 @@ const (
 	exitUsage       = 2   // bad flags, arguments or input values
 	exitNotFound    = 3   // the block, transaction or address is not indexed
 	exitProblems    = 4   // a verification found problems
+	exitDenied      = 5   // bad credentials, or not allowed
+	exitRefused     = 6   // a case package or backup was refused (tampered, not for us, unknown sender, store not empty…)
 	exitInterrupted = 130 // stopped by SIGINT/SIGTERM; work so far is committed
 )
 
@@ -39,10 +44,18 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &ue), errors.Is(err, chain.ErrInvalid), errors.Is(err, workspace.ErrAmbiguous):
+	case errors.As(err, &ue), errors.Is(err, chain.ErrInvalid), errors.Is(err, workspace.ErrAmbiguous), errors.Is(err, casestore.ErrInvalid):
 		return exitUsage
-	case errors.Is(err, chain.ErrNotFound):
+	case errors.Is(err, chain.ErrNotFound), errors.Is(err, casestore.ErrNotFound):
 		return exitNotFound
+	case errors.Is(err, casestore.ErrUnauthorized), errors.Is(err, casestore.ErrForbidden), errors.Is(err, workspace.ErrNoPassphrase),
+		errors.Is(err, casepack.ErrPassphrase):
+		return exitDenied
+	case errors.Is(err, casepack.ErrNotForYou), errors.Is(err, casepack.ErrSignature), errors.Is(err, casepack.ErrTampered),
+		errors.Is(err, casepack.ErrUnsafePath), errors.Is(err, casepack.ErrTooLarge), errors.Is(err, casepack.ErrFormat),
+		errors.Is(err, casepack.ErrUnknownSender), errors.Is(err, backup.ErrFormat), errors.Is(err, backup.ErrCorrupt),
+		errors.Is(err, backup.ErrUnsafePath), errors.Is(err, backup.ErrTooLarge), errors.Is(err, backup.ErrNotEmpty):
+		return exitRefused
 	case errors.Is(err, errProblems):
 		return exitProblems
 	default:

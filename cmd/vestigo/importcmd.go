@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -72,6 +74,13 @@ or import from a copy: files that change while being read are refused.`,
 			}
 			ix, err := ws.Index(r.Params().Ledger(), true)
 			if err != nil {
+				return err
+			}
+			abs, err := filepath.Abs(blocks)
+			if err != nil {
+				return err
+			}
+			if err := ix.SetSource(index.Source{Kind: "block files", Location: abs, Updated: time.Now().UTC()}); err != nil {
 				return err
 			}
 			bar := newBlockProgress(a.stderr, "importing")

@@ -29,6 +29,10 @@ type app struct {
 	verbose        bool
 	ws             *workspace.Workspace
 	wsOpt          workspace.Options
+	cf             caseFlags
+	// closers close what commands opened besides the workspace (the case
+	// store), in reverse order, when the run ends.
+	closers []func() error
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
@@ -50,6 +54,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	root := a.rootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if cerr := a.closers[i](); err == nil && cerr != nil {
+			err = cerr
+		}
+	}
 	if a.ws != nil {
 		if cerr := a.ws.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -95,10 +104,16 @@ vestigo cluster explain ADDR1 ADDR2, vestigo screen --file LIST.`,
 	pf.StringVar(&a.chain, "chain", "", "chain of the input, when it cannot be told from its format (btc)")
 	pf.StringVar(&a.network, "network", "", "network of the input: mainnet, testnet, testnet4, signet or regtest")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what happens to stderr")
+	pf.StringVar(&a.cf.db, "db", os.Getenv(workspace.EnvDB), "case store: a SQLite file or postgres://… (default DATA/cases.db; env "+workspace.EnvDB+")")
+	pf.StringVar(&a.cf.user, "user", os.Getenv(envUser), "user of the case store (env "+envUser+"; password in $"+envPassword+" or asked)")
+	pf.StringVar(&a.cf.tsaURL, "tsa-url", os.Getenv(workspace.EnvTSAURL), "RFC 3161 time-stamping authority (env "+workspace.EnvTSAURL+")")
+	pf.StringVar(&a.cf.tsaCA, "tsa-ca", os.Getenv(workspace.EnvTSACA), "PEM file of the CA of the TSA (env "+workspace.EnvTSACA+")")
 	root.AddCommand(
 		a.importCommand(), a.syncCommand(), a.txCommand(), a.addressCommand(), a.blockCommand(),
 		a.statusCommand(), a.indexCommand(), a.generateCommand(), a.benchCommand(),
 		a.clusterCommand(), a.tagsCommand(), a.screenCommand(), a.heuristicsCommand(), a.traceCommand(), a.pathCommand(), a.exposureCommand(), a.patternsCommand(), a.riskCommand(),
+		a.serveCommand(), a.agencyCommand(), a.userCommand(), a.tokenCommand(), a.keysCommand(), a.caseCommand(),
+		a.auditCommand(), a.deconflictCommand(), a.backupCommand(), a.restoreCommand(),
 	)
 	return root
 }
@@ -161,6 +176,16 @@ func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
 			return usagef("%s takes %d argument(s), got %d (see vestigo %s --help)", cmd.CommandPath(), n, len(args), cmd.Name())
+		}
+		return nil
+	}
+}
+
+// rangeArgs is cobra.RangeArgs reporting a usage error.
+func rangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < lo || len(args) > hi {
+			return usagef("%s takes %d to %d argument(s), got %d (see vestigo %s --help)", cmd.CommandPath(), lo, hi, len(args), cmd.Name())
 		}
 		return nil
 	}

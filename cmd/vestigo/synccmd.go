@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,6 +77,15 @@ every round is committed durably. The network is the node's.`,
 			}
 			ix, err := ws.Index(p.Ledger(), true)
 			if err != nil {
+				return err
+			}
+			loc := c.URL()
+			if u, err := neturl.Parse(loc); err == nil {
+				u.User = nil
+				loc = u.String()
+			}
+			if err := ix.SetSource(index.Source{Kind: "rpc", Location: loc, NodeVersion: strings.TrimSpace(string(node.Kind) + " " + node.Version),
+				Updated: time.Now().UTC()}); err != nil {
 				return err
 			}
 			followCtx, stopFollow := context.WithCancel(ctx)

@@ -93,7 +93,7 @@ func (m *mixerRule) findings(rec *index.TxRecord, interest func(index.AddrID) bo
 func mixerFinding(tx index.TxKey, addrs []index.AddrID, l *labelled, direction string, value uint64) detect.Finding {
 	label := strings.Join(l.labels, "; ")
 	return detect.Finding{Type: detect.MixerUse, Txs: []index.TxKey{tx}, Addresses: addrs, Confidence: 0.9,
-		Params: map[string]any{"mixer": label, "direction": direction, "amount_sats": value, "category": MixerCategory},
+		Params:      map[string]any{"mixer": label, "direction": direction, "amount_sats": value, "category": MixerCategory},
 		Explanation: fmt.Sprintf("%d sats went %s: the other side's entity is tagged %s (%s)", value, direction, MixerCategory, label)}
 }
 

@@ -47,6 +47,8 @@ type Index struct {
 	ingests int // tables ingested, for unique file names
 
 	headers headerCache
+
+	readOnly bool
 }
 
 // Open opens (creating if needed) the index of network p in dir.
@@ -103,7 +105,7 @@ func Open(dir string, p *btc.Params, opt Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", dir, err)
 	}
-	ix := &Index{dir: dir, params: p, db: db, log: log, opts: po}
+	ix := &Index{dir: dir, params: p, db: db, log: log, opts: po, readOnly: opt.ReadOnly}
 	ix.headers.init()
 	if err := ix.load(opt.ReadOnly); err != nil {
 		db.Close()

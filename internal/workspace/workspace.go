@@ -42,6 +42,9 @@ import (
 // ErrNoData reports a data directory without any index.
 var ErrNoData = errors.New("no index in the data directory")
 
+// ErrInUse reports an index that another Vestigo process holds open.
+var ErrInUse = errors.New("in use by another Vestigo process")
+
 // ErrAmbiguous reports input that more than one index can answer.
 var ErrAmbiguous = errors.New("ambiguous")
 
@@ -174,7 +177,7 @@ func (w *Workspace) Index(l chain.Ledger, create bool) (*index.Index, error) {
 	ix, err := index.Open(dir, p, index.Options{Logger: w.opt.Logger, CacheBytes: w.opt.CacheBytes, Bulk: w.opt.Bulk, ReadOnly: w.opt.ReadOnly})
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || strings.Contains(err.Error(), "could not lock") {
-			return nil, fmt.Errorf("workspace: the %s index in %s is in use by another Vestigo process: %w", l, w.dir, err)
+			return nil, fmt.Errorf("workspace: the %s index in %s is %w (%v)", l, w.dir, ErrInUse, err)
 		}
 		return nil, err
 	}

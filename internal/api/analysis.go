@@ -1,0 +1,515 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vestigo-forensics/vestigo/internal/btc"
+	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/detect"
+	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/index"
+	"github.com/vestigo-forensics/vestigo/internal/trace"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
+)
+
+// Bounds of the analyses a request may ask for: the command line's
+// documented limits, and no more work per request than its defaults where
+// it has no limit of its own.
+const (
+	maxTraceHops     = 64
+	maxPathHops      = 16
+	maxPathK         = 100
+	maxFanout        = 1000
+	maxFrontier      = 10_000
+	maxPatternBlocks = 10_000
+	maxPageSize      = 1000
+	maxScreen        = 10_000
+	maxUnspentListed = 10_000
+)
+
+// analysis is a request for one of the analyses a finding can snapshot:
+// trace, path, exposure, patterns or risk. The same type is filled from a
+// GET's query, a POST's JSON body and a finding's parameters, then
+// normalised (defaults made explicit, bounds checked), so that a finding
+// records exactly what ran.
+type analysis interface {
+	normalise() error
+	run(ctx context.Context, s *Server) (result any, ix *index.Index, err error)
+}
+
+// analyses are the names a finding may ask for.
+var analyses = map[string]func() analysis{
+	"trace":    func() analysis { return &traceReq{} },
+	"path":     func() analysis { return &pathReq{} },
+	"exposure": func() analysis { return &exposureReq{} },
+	"patterns": func() analysis { return &patternsReq{} },
+	"risk":     func() analysis { return &riskReq{} },
+	"screen":   func() analysis { return &screenReq{} },
+}
+
+func analysisNames() string { return "trace, path, exposure, patterns, risk or screen" }
+
+// strictJSON decodes raw into dst, refusing unknown fields and trailing
+// data.
+func strictJSON(raw []byte, dst any) error {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if err := d.Decode(dst); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return errors.New("more than one JSON value")
+	}
+	return nil
+}
+
+// bound checks an integer parameter, applying its default when zero.
+func bound(name string, v *int, def, min, max int) error {
+	if *v == 0 {
+		*v = def
+	}
+	if *v < min || *v > max {
+		return badRequest("%s: %d is out of range (%d to %d)", name, *v, min, max)
+	}
+	return nil
+}
+
+func required(name, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return badRequest("%s is required", name)
+	}
+	if len(v) > maxParamLen {
+		return badRequest("%s is too long", name)
+	}
+	return nil
+}
+
+func checkNetwork(n string) error {
+	if n == "" {
+		return nil
+	}
+	if _, err := btc.ParamsFor(chain.Network(n)); err != nil {
+		return badRequest("network %q is not one of mainnet, testnet, testnet4, signet, regtest", clip(n))
+	}
+	return nil
+}
+
+// traceReq is a trace: vestigo trace FROM with its flags.
+type traceReq struct {
+	From      string `json:"from"`
+	Network   string `json:"network,omitempty"`
+	Direction string `json:"direction"`
+	Model     string `json:"model"`
+	Hops      int    `json:"hops"`
+	MinValue  uint64 `json:"min_value"`
+	Since     string `json:"since,omitempty"`
+	Until     string `json:"until,omitempty"`
+	// StopAt is a comma-separated list of categories, "none", or absent
+	// for the default list.
+	StopAt      *string `json:"stop_at,omitempty"`
+	Level       string  `json:"level"`
+	MaxFrontier int     `json:"max_frontier"`
+
+	since, until time.Time
+	stopAt       []string
+}
+
+func (q *traceReq) normalise() error {
+	if err := required("from", q.From); err != nil {
+		return err
+	}
+	q.From = strings.TrimSpace(q.From)
+	if err := checkNetwork(q.Network); err != nil {
+		return err
+	}
+	switch q.Direction {
+	case "":
+		q.Direction = string(trace.Forward)
+	case string(trace.Forward), string(trace.Backward):
+	default:
+		return badRequest("direction %q is not forward or backward", clip(q.Direction))
+	}
+	switch q.Model {
+	case "":
+		q.Model = string(trace.Haircut)
+	case string(trace.Haircut), string(trace.FIFO), string(trace.Poison):
+	default:
+		return badRequest("model %q is not haircut, fifo or poison", clip(q.Model))
+	}
+	switch q.Level {
+	case "":
+		q.Level = "address"
+	case "address", "entity":
+	default:
+		return badRequest("level %q is not address or entity", clip(q.Level))
+	}
+	if err := bound("hops", &q.Hops, 6, 1, maxTraceHops); err != nil {
+		return err
+	}
+	if err := bound("max_frontier", &q.MaxFrontier, maxFrontier, 1, maxFrontier); err != nil {
+		return err
+	}
+	var err error
+	if q.since, err = parseWhen("since", q.Since); err != nil {
+		return err
+	}
+	if q.until, err = parseWhen("until", q.Until); err != nil {
+		return err
+	}
+	stop := strings.Join(entity.DefaultStopAt, ",")
+	if q.StopAt != nil {
+		stop = *q.StopAt
+	}
+	q.stopAt = nil
+	if stop != "none" {
+		for _, c := range strings.Split(stop, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				q.stopAt = append(q.stopAt, c)
+			}
+		}
+	}
+	if len(q.stopAt) == 0 {
+		stop = "none"
+	} else {
+		stop = strings.Join(q.stopAt, ",")
+	}
+	q.StopAt = &stop
+	return nil
+}
+
+func parseWhen(name, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, badRequest("%s: %q is not a time (RFC 3339 or YYYY-MM-DD)", name, clip(s))
+}
+
+func (q *traceReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+	req := entity.TraceRequest{
+		Params: trace.Params{Direction: trace.Direction(q.Direction), Model: trace.Model(q.Model), Hops: q.Hops,
+			MinValue: q.MinValue, MaxFrontier: q.MaxFrontier},
+		Since: q.since, Until: q.until, StopAt: q.stopAt, Level: q.Level,
+	}
+	sel := selector(q.Network)
+	if txid, vout, isTx := splitOutpoint(q.From); isTx {
+		ix, h, err := s.ws.Tx(txid, sel)
+		if err != nil {
+			return nil, nil, err
+		}
+		rec, err := ix.Record(h)
+		if err != nil {
+			return nil, nil, err
+		}
+		var outs []trace.Outpoint
+		for v := range rec.Out {
+			if vout < 0 || v == vout {
+				outs = append(outs, trace.Outpoint{Tx: rec.Key, Vout: uint32(v)})
+			}
+		}
+		if len(outs) == 0 {
+			return nil, nil, fmt.Errorf("api: transaction %s has no output %d: %w", txid, vout, chain.ErrNotFound)
+		}
+		svc, err := s.ws.Attribution(ix)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep, err := svc.TraceOutputs(ctx, q.From, outs, req)
+		return rep, ix, err
+	}
+	svc, addr, err := s.attributionOf(q.From, q.Network, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := svc.TraceAddress(ctx, addr, req)
+	return rep, svc.Index, err
+}
+
+// splitOutpoint recognises TXID or TXID:VOUT (vout -1: every output).
+func splitOutpoint(s string) (txid string, vout int, ok bool) {
+	txid, v, hasVout := strings.Cut(s, ":")
+	if _, err := workspace.ParseHash(txid); err != nil {
+		return "", 0, false
+	}
+	if !hasVout {
+		return txid, -1, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return "", 0, false
+	}
+	return txid, n, true
+}
+
+// pathReq is vestigo path FROM TO.
+type pathReq struct {
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Network   string `json:"network,omitempty"`
+	Hops      int    `json:"hops"`
+	K         int    `json:"k"`
+	MaxFanout int    `json:"max_fanout"`
+}
+
+func (q *pathReq) normalise() error {
+	if err := required("from", q.From); err != nil {
+		return err
+	}
+	if err := required("to", q.To); err != nil {
+		return err
+	}
+	if err := checkNetwork(q.Network); err != nil {
+		return err
+	}
+	if err := bound("hops", &q.Hops, 6, 1, maxPathHops); err != nil {
+		return err
+	}
+	if err := bound("k", &q.K, 3, 1, maxPathK); err != nil {
+		return err
+	}
+	return bound("max_fanout", &q.MaxFanout, maxFanout, 1, maxFanout)
+}
+
+func (q *pathReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+	svc, x, err := s.attributionOf(q.From, q.Network, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	iy, y, err := s.ws.Address(q.To, selector(q.Network))
+	if err != nil {
+		return nil, nil, err
+	}
+	if iy != svc.Index {
+		return nil, nil, badRequest("%s and %s are on different networks", clip(q.From), clip(q.To))
+	}
+	rep, err := svc.Paths(x, y, trace.PathParams{Hops: q.Hops, K: q.K, MaxFanout: q.MaxFanout})
+	return rep, svc.Index, err
+}
+
+// exposureReq is vestigo exposure ADDRESS.
+type exposureReq struct {
+	Address string `json:"address"`
+	Network string `json:"network,omitempty"`
+	Hops    int    `json:"hops"`
+}
+
+func (q *exposureReq) normalise() error {
+	if err := required("address", q.Address); err != nil {
+		return err
+	}
+	if err := checkNetwork(q.Network); err != nil {
+		return err
+	}
+	return bound("hops", &q.Hops, 4, 1, maxTraceHops)
+}
+
+func (q *exposureReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+	svc, addr, err := s.attributionOf(q.Address, q.Network, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	ex, err := svc.Exposure(ctx, addr, q.Hops)
+	return ex, svc.Index, err
+}
+
+// patternsReq is vestigo patterns ADDRESS, or a block range.
+type patternsReq struct {
+	Address        string `json:"address,omitempty"`
+	Network        string `json:"network,omitempty"`
+	FromHeight     *int64 `json:"from_height,omitempty"`
+	ToHeight       *int64 `json:"to_height,omitempty"`
+	MinPeelHops    int    `json:"min_peel_hops"`
+	MinConsolidate int    `json:"min_consolidation_inputs"`
+	MinFanOut      int    `json:"min_fan_out"`
+	MinFanIn       int    `json:"min_fan_in"`
+	FanInBlocks    int    `json:"fan_in_blocks"`
+}
+
+func (q *patternsReq) normalise() error {
+	if (q.Address == "") == (q.FromHeight == nil) {
+		return badRequest("give an address or from_height (and to_height), not both")
+	}
+	if q.Address == "" && q.ToHeight == nil {
+		return badRequest("to_height is required with from_height (at most %d blocks)", maxPatternBlocks)
+	}
+	if q.Address != "" && q.ToHeight != nil {
+		return badRequest("to_height goes with from_height, not with an address")
+	}
+	if len(q.Address) > maxParamLen {
+		return badRequest("address is too long")
+	}
+	if err := checkNetwork(q.Network); err != nil {
+		return err
+	}
+	if q.FromHeight != nil {
+		from, to := *q.FromHeight, *q.ToHeight
+		if from < 0 || to < from || to-from >= maxPatternBlocks {
+			return badRequest("from_height %d to to_height %d: a range of 1 to %d blocks", from, to, maxPatternBlocks)
+		}
+	}
+	for _, b := range []struct {
+		name          string
+		v             *int
+		def, min, max int
+	}{
+		{"min_peel_hops", &q.MinPeelHops, 3, 2, 1000},
+		{"min_consolidation_inputs", &q.MinConsolidate, 10, 2, 100_000},
+		{"min_fan_out", &q.MinFanOut, 20, 2, 100_000},
+		{"min_fan_in", &q.MinFanIn, 20, 2, 100_000},
+		{"fan_in_blocks", &q.FanInBlocks, 144, 1, maxPatternBlocks},
+	} {
+		if err := bound(b.name, b.v, b.def, b.min, b.max); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (q *patternsReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+	opt := detect.Options{MinPeelHops: q.MinPeelHops, MinConsolidate: q.MinConsolidate, MinFanOut: q.MinFanOut,
+		MinFanIn: q.MinFanIn, FanInBlocks: int64(q.FanInBlocks)}
+	var svc *entity.Service
+	var fs []detect.Finding
+	if q.Address != "" {
+		sv, addr, err := s.attributionOf(q.Address, q.Network, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		svc = sv
+		id, err := svc.Index.AddrIDOf(addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fs, err = detect.Address(svc.Index, id, opt); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		ix, err := s.ws.Only(selector(q.Network))
+		if err != nil {
+			return nil, nil, err
+		}
+		if svc, err = s.ws.Attribution(ix); err != nil {
+			return nil, nil, err
+		}
+		if *q.FromHeight > ix.Tip().Height {
+			return nil, nil, fmt.Errorf("api: block %d: %w", *q.FromHeight, chain.ErrNotFound)
+		}
+		to := min(*q.ToHeight, ix.Tip().Height)
+		if fs, err = detect.Range(ix, *q.FromHeight, to, opt); err != nil {
+			return nil, nil, err
+		}
+	}
+	ps, err := svc.Patterns(fs)
+	return ps, svc.Index, err
+}
+
+// riskReq is vestigo risk ADDRESS [--weights FILE].
+type riskReq struct {
+	Address string `json:"address"`
+	Network string `json:"network,omitempty"`
+	// Weights replaces the default weights (the same JSON as the file).
+	Weights json.RawMessage `json:"weights,omitempty"`
+
+	weights *entity.Weights
+}
+
+func (q *riskReq) normalise() error {
+	if err := required("address", q.Address); err != nil {
+		return err
+	}
+	if err := checkNetwork(q.Network); err != nil {
+		return err
+	}
+	raw := []byte(q.Weights)
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = entity.DefaultWeights()
+	}
+	w, err := entity.ParseWeights(raw)
+	if err != nil {
+		return err
+	}
+	q.weights = w
+	// The finding records the weights that were used, default or not.
+	if q.Weights, err = json.Marshal(w); err != nil {
+		return fmt.Errorf("api: encode weights: %w", err)
+	}
+	return nil
+}
+
+func (q *riskReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+	svc, addr, err := s.attributionOf(q.Address, q.Network, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := svc.Risk(ctx, addr, q.weights)
+	return r, svc.Index, err
+}
+
+// screenReq is vestigo screen: a list of addresses.
+type screenReq struct {
+	Addresses []string `json:"addresses"`
+	Network   string   `json:"network,omitempty"`
+}
+
+// screenAnswer is vestigo screen --json.
+type screenAnswer struct {
+	Results []entity.Screening `json:"results"`
+	Summary entity.Summary     `json:"summary"`
+}
+
+func (q *screenReq) normalise() error {
+	if len(q.Addresses) == 0 {
+		return badRequest("nothing to screen: addresses is empty")
+	}
+	if len(q.Addresses) > maxScreen {
+		return badRequest("%d addresses; at most %d per request", len(q.Addresses), maxScreen)
+	}
+	return checkNetwork(q.Network)
+}
+
+func (q *screenReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+	ix, err := s.ws.Only(selector(q.Network))
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := s.ws.Attribution(ix)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, sum, err := svc.Screen(ctx, q.Addresses)
+	if err != nil {
+		return nil, nil, err
+	}
+	return screenAnswer{res, sum}, ix, nil
+}
+
+func selector(network string) workspace.Selector {
+	return workspace.Selector{Network: chain.Network(network)}
+}
+
+// attributionOf resolves an address (with anywhere, also one not yet on
+// chain) and returns the attribution service of its index.
+func (s *Server) attributionOf(arg, network string, anywhere bool) (*entity.Service, btc.Addr, error) {
+	resolve := s.ws.Address
+	if anywhere {
+		resolve = s.ws.AddressAnywhere
+	}
+	ix, addr, err := resolve(arg, selector(network))
+	if err != nil {
+		return nil, btc.Addr{}, err
+	}
+	svc, err := s.ws.Attribution(ix)
+	return svc, addr, err
+}

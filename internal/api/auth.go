@@ -1,0 +1,142 @@
+package api
+
+import (
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vestigo-forensics/vestigo/internal/casestore"
+)
+
+const (
+	sessionCookie = "vestigo_session"
+	csrfHeader    = "X-CSRF-Token"
+	// maxCredential bounds a username, password, token or cookie value.
+	maxCredential = 1024
+)
+
+// session is what a cookie-authenticated request carries: the token its
+// unsafe requests must repeat.
+type session struct {
+	CSRF string
+}
+
+var errNoCredentials = errorf(http.StatusUnauthorized, "authentication required: log in (POST /api/v1/login) or send Authorization: Bearer <token>")
+
+// authenticate finds the principal of a request: a bearer token, else the
+// session cookie (then session is set: CSRF applies). Without either it is
+// 401.
+func (s *Server) authenticate(r *http.Request) (casestore.Principal, *session, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		tok = strings.TrimSpace(tok)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" || len(tok) > maxCredential {
+			return casestore.Principal{}, nil, errorf(http.StatusUnauthorized, "the Authorization header must be Bearer <token>")
+		}
+		p, err := s.store.AuthenticateToken(r.Context(), tok)
+		if err != nil {
+			return casestore.Principal{}, nil, unauthorised(err)
+		}
+		return p, nil, nil
+	}
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return casestore.Principal{}, nil, errNoCredentials
+	}
+	if len(ck.Value) > maxCredential {
+		return casestore.Principal{}, nil, errorf(http.StatusUnauthorized, "invalid or expired session")
+	}
+	p, csrf, err := s.store.Session(r.Context(), ck.Value)
+	if err != nil {
+		return casestore.Principal{}, nil, unauthorised(err)
+	}
+	return p, &session{CSRF: csrf}, nil
+}
+
+// unauthorised turns a failed credential check into 401, keeping other
+// failures (the store down) as they are.
+func unauthorised(err error) error {
+	if errorsIsAny(err, casestore.ErrUnauthorized, casestore.ErrNotFound, casestore.ErrInvalid, casestore.ErrForbidden) {
+		return errorf(http.StatusUnauthorized, "invalid, expired or revoked credentials")
+	}
+	return err
+}
+
+// clientIP is the address of the peer (proxies are not trusted: put the
+// server behind none, or limit at the proxy).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// loginBody is the body of POST /login.
+type loginBody struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// loginAnswer is the answer of a login: who, the CSRF token to send with
+// unsafe requests, and when the session ends.
+type loginAnswer struct {
+	Principal casestore.Principal `json:"principal"`
+	CSRFToken string              `json:"csrf_token"`
+	Expires   time.Time           `json:"expires"`
+}
+
+func (s *Server) login(c *call) error {
+	var b loginBody
+	if err := c.decode(&b); err != nil {
+		return err
+	}
+	if b.Username == "" || b.Password == "" || len(b.Username) > maxCredential || len(b.Password) > maxCredential {
+		return badRequest("username and password are required (at most %d bytes each)", maxCredential)
+	}
+	keys := []string{"user:" + strings.ToLower(strings.TrimSpace(b.Username)), "ip:" + clientIP(c.r)}
+	ok, retry := s.logins.take(s.now(), keys...)
+	if !ok {
+		return &apiError{status: http.StatusTooManyRequests, msg: "too many failed logins; try again later", retryAfter: retrySeconds(retry)}
+	}
+	p, err := s.store.AuthenticatePassword(c.ctx, b.Username, b.Password)
+	if err != nil {
+		if errorsIsAny(err, casestore.ErrUnauthorized, casestore.ErrNotFound, casestore.ErrInvalid, casestore.ErrForbidden) {
+			return errorf(http.StatusUnauthorized, "wrong username or password")
+		}
+		return err
+	}
+	s.logins.give(s.now(), keys...)
+	// A new login never keeps a session the browser already had.
+	if old, err := c.r.Cookie(sessionCookie); err == nil && old.Value != "" && len(old.Value) <= maxCredential {
+		if err := s.store.DeleteSession(c.ctx, old.Value); err != nil {
+			return err
+		}
+	}
+	secret, csrf, expires, err := s.store.CreateSession(c.ctx, p, s.ttl)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(c.w, &http.Cookie{
+		Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: c.r.TLS != nil, Expires: expires, MaxAge: int(s.ttl.Seconds()),
+	})
+	if inf, _ := c.ctx.Value(infoKey{}).(*info); inf != nil {
+		inf.user = p.Username
+	}
+	return c.ok(loginAnswer{Principal: p, CSRFToken: csrf, Expires: expires.UTC()})
+}
+
+func (s *Server) logout(c *call) error {
+	if ck, err := c.r.Cookie(sessionCookie); err == nil && ck.Value != "" && c.r.Header.Get("Authorization") == "" {
+		if err := s.store.DeleteSession(c.ctx, ck.Value); err != nil {
+			return err
+		}
+	}
+	http.SetCookie(c.w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: c.r.TLS != nil, MaxAge: -1})
+	return c.noContent()
+}
+
+func (s *Server) me(c *call) error { return c.ok(c.p) }

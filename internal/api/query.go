@@ -1,0 +1,278 @@
+package api
+
+import (
+	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/change"
+	"github.com/vestigo-forensics/vestigo/internal/coinjoin"
+	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/index"
+)
+
+// The chain questions of the command line, answered with the JSON it
+// prints with --json.
+
+var networkParam = queryStr("network", "the network, when the input is valid on several indexed ones", "",
+	"mainnet", "testnet", "testnet4", "signet", "regtest")
+
+func (s *Server) health(c *call) error {
+	return c.ok(map[string]string{"status": "ok"})
+}
+
+func (s *Server) openAPIDoc(c *call) error {
+	c.w.Header().Set("Content-Type", jsonType)
+	_, err := c.w.Write(s.openapi)
+	return err
+}
+
+// ledgerStatus is what vestigo status --json says of one index, without
+// the server's paths.
+type ledgerStatus struct {
+	Chain     chain.Chain   `json:"chain"`
+	Network   chain.Network `json:"network"`
+	TipHeight int64         `json:"tip_height"`
+	TipHash   string        `json:"tip_hash"`
+	Txs       uint64        `json:"txs"`
+	Inputs    uint64        `json:"inputs"`
+	Outputs   uint64        `json:"outputs"`
+	Addresses uint64        `json:"addresses"`
+	Clustered bool          `json:"clustered"`
+}
+
+func (s *Server) status(c *call) error {
+	ls, err := s.ws.Ledgers()
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Version  string         `json:"vestigo_version"`
+		Networks []ledgerStatus `json:"networks"`
+	}{s.version, []ledgerStatus{}}
+	for _, l := range ls {
+		ix, err := s.ws.Index(l, false)
+		if err != nil {
+			return err
+		}
+		t := ix.Tip()
+		st := ledgerStatus{Chain: l.Chain, Network: l.Network, TipHeight: t.Height, Txs: t.Txs, Inputs: t.Inputs,
+			Outputs: t.Outputs, Addresses: uint64(t.NextAddr - 1), Clustered: s.ws.HasClusters(l)}
+		if t.Height >= 0 {
+			st.TipHash = t.Hash.String()
+		}
+		out.Networks = append(out.Networks, st)
+	}
+	return c.ok(out)
+}
+
+// txJSON is vestigo tx --json: a transaction with the CoinJoin verdict and
+// per output the change verdict.
+type txJSON struct {
+	*chain.Tx
+	Tags     []entity.Tag     `json:"tags"`
+	CoinJoin coinjoin.Verdict `json:"coinjoin"`
+	Outputs  []outputJSON     `json:"outputs"`
+}
+
+type outputJSON struct {
+	chain.Output
+	// Change is absent for coinbases and CoinJoins.
+	Change *change.OutputVerdict `json:"change,omitempty"`
+}
+
+func txView(tx *chain.Tx, attr *entity.TxAttribution) txJSON {
+	v := txJSON{Tx: tx, Tags: attr.Tags, CoinJoin: attr.CoinJoin, Outputs: make([]outputJSON, len(tx.Outputs))}
+	for i, o := range tx.Outputs {
+		v.Outputs[i].Output = o
+		if i < len(attr.Change) {
+			v.Outputs[i].Change = &attr.Change[i]
+		}
+	}
+	return v
+}
+
+func (s *Server) tx(c *call) error {
+	ix, h, err := s.ws.Tx(c.v.str("txid", ""), selector(c.v.str("network", "")))
+	if err != nil {
+		return err
+	}
+	tx, err := ix.Tx(h)
+	if err != nil {
+		return err
+	}
+	svc, err := s.ws.Attribution(ix)
+	if err != nil {
+		return err
+	}
+	attr, err := svc.AnalyzeTx(c.ctx, h)
+	if err != nil {
+		return err
+	}
+	return c.ok(txView(tx, attr))
+}
+
+func (s *Server) address(c *call) error {
+	ix, addr, err := s.ws.Address(c.v.str("address", ""), selector(c.v.str("network", "")))
+	if err != nil {
+		return err
+	}
+	order := index.Oldest
+	if c.v.bool("newest_first") {
+		order = index.Newest
+	}
+	sum, err := ix.AddressSummary(addr, int(c.v.int("offset", 0)), int(c.v.int("limit", 50)), order)
+	if err != nil {
+		return err
+	}
+	if !c.v.bool("unspent") {
+		return c.ok(sum)
+	}
+	if sum.UnspentCount > maxUnspentListed {
+		return badRequest("the address has %d unspent outputs; at most %d are listed in one response", sum.UnspentCount, maxUnspentListed)
+	}
+	utxos, err := ix.Unspent(addr)
+	if err != nil {
+		return err
+	}
+	return c.ok(struct {
+		*chain.AddressSummary
+		Unspent []chain.Unspent `json:"unspent"`
+	}{sum, utxos})
+}
+
+func (s *Server) block(c *call) error {
+	ix, height, err := s.ws.Block(c.v.str("block", ""), selector(c.v.str("network", "")))
+	if err != nil {
+		return err
+	}
+	b, err := ix.Block(height, c.v.bool("txids"))
+	if err != nil {
+		return err
+	}
+	return c.ok(b)
+}
+
+func (s *Server) cluster(c *call) error {
+	svc, addr, err := s.attributionOf(c.v.str("address", ""), c.v.str("network", ""), false)
+	if err != nil {
+		return err
+	}
+	e, err := svc.Entity(c.ctx, addr, uint64(c.v.int("offset", 0)), uint64(c.v.int("limit", 100)))
+	if err != nil {
+		return err
+	}
+	return c.ok(e)
+}
+
+func (s *Server) explain(c *call) error {
+	sel := selector(c.v.str("network", ""))
+	a1, a2 := c.v.str("address1", ""), c.v.str("address2", "")
+	ix, x, err := s.ws.Address(a1, sel)
+	if err != nil {
+		return err
+	}
+	iy, y, err := s.ws.Address(a2, sel)
+	if err != nil {
+		return err
+	}
+	if ix != iy {
+		return badRequest("%s and %s are on different networks", clip(a1), clip(a2))
+	}
+	svc, err := s.ws.Attribution(ix)
+	if err != nil {
+		return err
+	}
+	ex, err := svc.Explain(x, y)
+	if err != nil {
+		return err
+	}
+	return c.ok(ex)
+}
+
+func (s *Server) tags(c *call) error {
+	svc, addr, err := s.attributionOf(c.v.str("address", ""), c.v.str("network", ""), true)
+	if err != nil {
+		return err
+	}
+	ts, err := svc.TagsOf(c.ctx, addr)
+	if err != nil {
+		return err
+	}
+	return c.ok(ts)
+}
+
+func (s *Server) screen(c *call) error {
+	var q screenReq
+	if err := c.decode(&q); err != nil {
+		return err
+	}
+	return s.runQuery(c, &q)
+}
+
+// runQuery normalises and runs an analysis and answers its result.
+func (s *Server) runQuery(c *call, a analysis) error {
+	if err := a.normalise(); err != nil {
+		return err
+	}
+	res, _, err := a.run(c.ctx, s)
+	if err != nil {
+		return err
+	}
+	return c.ok(res)
+}
+
+func (s *Server) traceGet(c *call) error {
+	q := &traceReq{From: c.v.str("from", ""), Network: c.v.str("network", ""), Direction: c.v.str("direction", ""),
+		Model: c.v.str("model", ""), Hops: int(c.v.int("hops", 0)), MinValue: uint64(c.v.int("min_value", 0)),
+		Since: c.v.str("since", ""), Until: c.v.str("until", ""), Level: c.v.str("level", ""),
+		MaxFrontier: int(c.v.int("max_frontier", 0))}
+	if c.v.has("stop_at") {
+		stop := c.v.str("stop_at", "")
+		q.StopAt = &stop
+	}
+	return s.runQuery(c, q)
+}
+
+func (s *Server) tracePost(c *call) error {
+	var q traceReq
+	if err := c.decode(&q); err != nil {
+		return err
+	}
+	return s.runQuery(c, &q)
+}
+
+func (s *Server) path(c *call) error {
+	return s.runQuery(c, &pathReq{From: c.v.str("from", ""), To: c.v.str("to", ""), Network: c.v.str("network", ""),
+		Hops: int(c.v.int("hops", 0)), K: int(c.v.int("k", 0)), MaxFanout: int(c.v.int("max_fanout", 0))})
+}
+
+func (s *Server) exposure(c *call) error {
+	return s.runQuery(c, &exposureReq{Address: c.v.str("address", ""), Network: c.v.str("network", ""),
+		Hops: int(c.v.int("hops", 0))})
+}
+
+func (s *Server) patternsQuery(c *call) error {
+	q := &patternsReq{Address: c.v.str("address", ""), Network: c.v.str("network", ""),
+		MinPeelHops: int(c.v.int("min_peel_hops", 0)), MinConsolidate: int(c.v.int("min_consolidation_inputs", 0)),
+		MinFanOut: int(c.v.int("min_fan_out", 0)), MinFanIn: int(c.v.int("min_fan_in", 0)),
+		FanInBlocks: int(c.v.int("fan_in_blocks", 0))}
+	if c.v.has("from_height") {
+		from := c.v.int("from_height", 0)
+		q.FromHeight = &from
+	}
+	if c.v.has("to_height") {
+		to := c.v.int("to_height", 0)
+		q.ToHeight = &to
+	}
+	return s.runQuery(c, q)
+}
+
+func (s *Server) riskGet(c *call) error {
+	return s.runQuery(c, &riskReq{Address: c.v.str("address", ""), Network: c.v.str("network", "")})
+}
+
+func (s *Server) riskPost(c *call) error {
+	var q riskReq
+	if err := c.decode(&q); err != nil {
+		return err
+	}
+	return s.runQuery(c, &q)
+}
