@@ -31,21 +31,7 @@ of FROM and end at any address of TO.`,
 			if err != nil {
 				return err
 			}
-			svc, x, err := ws.Endpoint(args[0], a.selector())
-			if err != nil {
-				return err
-			}
-			sy, y, err := ws.Endpoint(args[1], a.selector())
-			if err != nil {
-				return err
-			}
-			if sy.Index != svc.Index {
-				return usagef("%s and %s are on different networks", args[0], args[1])
-			}
-			if x.Root == y.Root {
-				return usagef("%s and %s are the same address or entity", args[0], args[1])
-			}
-			rep, err := svc.PathsBetween(x, y, p)
+			rep, _, err := ws.Paths(args[0], args[1], a.selector(), p)
 			if err != nil {
 				return err
 			}

@@ -9,10 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/trace"
-	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 func (a *app) traceCommand() *cobra.Command {
@@ -79,42 +77,9 @@ source that reached it. The same index tip and parameters give the same result.`
 			if err != nil {
 				return err
 			}
-			var rep *entity.TraceReport
-			from := strings.TrimSpace(args[0])
-			if txid, vout, isTx := splitOutpoint(from); isTx {
-				ix, h, err := ws.Tx(txid, a.selector())
-				if err != nil {
-					return err
-				}
-				rec, err := ix.Record(h)
-				if err != nil {
-					return err
-				}
-				var outs []trace.Outpoint
-				for v := range rec.Out {
-					if vout < 0 || v == vout {
-						outs = append(outs, trace.Outpoint{Tx: rec.Key, Vout: uint32(v)})
-					}
-				}
-				if len(outs) == 0 {
-					return fmt.Errorf("transaction %s has no output %d: %w", txid, vout, chain.ErrNotFound)
-				}
-				svc, err := ws.Attribution(ix)
-				if err != nil {
-					return err
-				}
-				rep, err = svc.TraceOutputs(cmd.Context(), from, outs, req)
-				if err != nil {
-					return err
-				}
-			} else {
-				svc, e, err := ws.Endpoint(from, a.selector())
-				if err != nil {
-					return err
-				}
-				if rep, err = svc.TraceEndpoint(cmd.Context(), e, req); err != nil {
-					return err
-				}
+			rep, _, err := ws.Trace(cmd.Context(), args[0], a.selector(), req)
+			if err != nil {
+				return err
 			}
 			switch {
 			case asJSON:
@@ -141,22 +106,6 @@ source that reached it. The same index tip and parameters give the same result.`
 	f.BoolVar(&asJSON, "json", false, "print JSON (amounts in integer satoshis)")
 	f.BoolVar(&asCSV, "csv", false, "print the destinations as CSV")
 	return cmd
-}
-
-// splitOutpoint recognises TXID or TXID:VOUT (vout -1: every output).
-func splitOutpoint(s string) (txid string, vout int, ok bool) {
-	txid, v, hasVout := strings.Cut(s, ":")
-	if _, err := workspace.ParseHash(txid); err != nil {
-		return "", 0, false
-	}
-	if !hasVout {
-		return txid, -1, true
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return "", 0, false
-	}
-	return txid, n, true
 }
 
 func parseWhen(s string) (time.Time, error) {

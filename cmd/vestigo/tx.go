@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vestigo-forensics/vestigo/internal/chain"
-	"github.com/vestigo-forensics/vestigo/internal/change"
-	"github.com/vestigo-forensics/vestigo/internal/coinjoin"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
 )
 
@@ -40,7 +38,7 @@ func (a *app) txCommand() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				return a.printJSON(txView(tx, attr))
+				return a.printJSON(entity.ViewTx(tx, attr))
 			}
 			printTx(a, tx)
 			printAttribution(a, attr)
@@ -87,32 +85,6 @@ func printTx(a *app, tx *chain.Tx) {
 		}
 	}
 	w.Flush()
-}
-
-// txJSON is a transaction with what the heuristics say of it: the
-// CoinJoin verdict, and per output the change verdict.
-type txJSON struct {
-	*chain.Tx
-	Tags     []entity.Tag     `json:"tags"`
-	CoinJoin coinjoin.Verdict `json:"coinjoin"`
-	Outputs  []outputJSON     `json:"outputs"`
-}
-
-type outputJSON struct {
-	chain.Output
-	// Change is absent for coinbases and CoinJoins.
-	Change *change.OutputVerdict `json:"change,omitempty"`
-}
-
-func txView(tx *chain.Tx, attr *entity.TxAttribution) txJSON {
-	v := txJSON{Tx: tx, Tags: attr.Tags, CoinJoin: attr.CoinJoin, Outputs: make([]outputJSON, len(tx.Outputs))}
-	for i, o := range tx.Outputs {
-		v.Outputs[i].Output = o
-		if i < len(attr.Change) {
-			v.Outputs[i].Change = &attr.Change[i]
-		}
-	}
-	return v
 }
 
 func printAttribution(a *app, attr *entity.TxAttribution) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -117,6 +116,10 @@ type traceReq struct {
 	StopAt      *string `json:"stop_at,omitempty"`
 	Level       string  `json:"level"`
 	MaxFrontier int     `json:"max_frontier"`
+	// FollowChange follows only detected change (forward); ChangeConfidence
+	// is the least consensus confidence (default 0.75).
+	FollowChange     bool    `json:"follow_change,omitempty"`
+	ChangeConfidence float64 `json:"change_confidence,omitempty"`
 
 	since, until time.Time
 	stopAt       []string
@@ -153,6 +156,18 @@ func (q *traceReq) normalise() error {
 	}
 	if err := bound("hops", &q.Hops, 6, 1, maxTraceHops); err != nil {
 		return err
+	}
+	if q.ChangeConfidence == 0 {
+		q.ChangeConfidence = 0.75
+	}
+	if q.ChangeConfidence < 0.5 || q.ChangeConfidence > 1 {
+		return badRequest("change_confidence %v is not between 0.5 and 1", q.ChangeConfidence)
+	}
+	if q.FollowChange && q.Direction != string(trace.Forward) {
+		return badRequest("follow_change goes with direction forward")
+	}
+	if !q.FollowChange {
+		q.ChangeConfidence = 0
 	}
 	if err := bound("max_frontier", &q.MaxFrontier, maxFrontier, 1, maxFrontier); err != nil {
 		return err
@@ -202,55 +217,9 @@ func (q *traceReq) run(ctx context.Context, s *Server) (any, *index.Index, error
 		Params: trace.Params{Direction: trace.Direction(q.Direction), Model: trace.Model(q.Model), Hops: q.Hops,
 			MinValue: q.MinValue, MaxFrontier: q.MaxFrontier},
 		Since: q.since, Until: q.until, StopAt: q.stopAt, Level: q.Level,
+		FollowChange: q.FollowChange, MinChangeConfidence: q.ChangeConfidence,
 	}
-	sel := selector(q.Network)
-	if txid, vout, isTx := splitOutpoint(q.From); isTx {
-		ix, h, err := s.ws.Tx(txid, sel)
-		if err != nil {
-			return nil, nil, err
-		}
-		rec, err := ix.Record(h)
-		if err != nil {
-			return nil, nil, err
-		}
-		var outs []trace.Outpoint
-		for v := range rec.Out {
-			if vout < 0 || v == vout {
-				outs = append(outs, trace.Outpoint{Tx: rec.Key, Vout: uint32(v)})
-			}
-		}
-		if len(outs) == 0 {
-			return nil, nil, fmt.Errorf("api: transaction %s has no output %d: %w", txid, vout, chain.ErrNotFound)
-		}
-		svc, err := s.ws.Attribution(ix)
-		if err != nil {
-			return nil, nil, err
-		}
-		rep, err := svc.TraceOutputs(ctx, q.From, outs, req)
-		return rep, ix, err
-	}
-	svc, addr, err := s.attributionOf(q.From, q.Network, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	rep, err := svc.TraceAddress(ctx, addr, req)
-	return rep, svc.Index, err
-}
-
-// splitOutpoint recognises TXID or TXID:VOUT (vout -1: every output).
-func splitOutpoint(s string) (txid string, vout int, ok bool) {
-	txid, v, hasVout := strings.Cut(s, ":")
-	if _, err := workspace.ParseHash(txid); err != nil {
-		return "", 0, false
-	}
-	if !hasVout {
-		return txid, -1, true
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return "", 0, false
-	}
-	return txid, n, true
+	return s.ws.Trace(ctx, q.From, selector(q.Network), req)
 }
 
 // pathReq is vestigo path FROM TO.
@@ -283,19 +252,7 @@ func (q *pathReq) normalise() error {
 }
 
 func (q *pathReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
-	svc, x, err := s.attributionOf(q.From, q.Network, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	iy, y, err := s.ws.Address(q.To, selector(q.Network))
-	if err != nil {
-		return nil, nil, err
-	}
-	if iy != svc.Index {
-		return nil, nil, badRequest("%s and %s are on different networks", clip(q.From), clip(q.To))
-	}
-	rep, err := svc.Paths(x, y, trace.PathParams{Hops: q.Hops, K: q.K, MaxFanout: q.MaxFanout})
-	return rep, svc.Index, err
+	return s.ws.Paths(q.From, q.To, selector(q.Network), trace.PathParams{Hops: q.Hops, K: q.K, MaxFanout: q.MaxFanout})
 }
 
 // exposureReq is vestigo exposure ADDRESS.
@@ -335,6 +292,13 @@ type patternsReq struct {
 	MinFanOut      int    `json:"min_fan_out"`
 	MinFanIn       int    `json:"min_fan_in"`
 	FanInBlocks    int    `json:"fan_in_blocks"`
+	// Structuring and pass-through thresholds (see vestigo patterns --help).
+	StructuringValue   int `json:"structuring_value"`
+	StructuringBandPct int `json:"structuring_band"`
+	MinStructured      int `json:"min_structured"`
+	PassBlocks         int `json:"pass_blocks"`
+	MinPassTransfers   int `json:"min_pass_transfers"`
+	MaxResidualPct     int `json:"max_residual"`
 }
 
 func (q *patternsReq) normalise() error {
@@ -369,6 +333,12 @@ func (q *patternsReq) normalise() error {
 		{"min_fan_out", &q.MinFanOut, 20, 2, 100_000},
 		{"min_fan_in", &q.MinFanIn, 20, 2, 100_000},
 		{"fan_in_blocks", &q.FanInBlocks, 144, 1, maxPatternBlocks},
+		{"structuring_value", &q.StructuringValue, 1_000_000, 1, 1 << 50},
+		{"structuring_band", &q.StructuringBandPct, 20, 1, 99},
+		{"min_structured", &q.MinStructured, 5, 2, 100_000},
+		{"pass_blocks", &q.PassBlocks, 6, 1, maxPatternBlocks},
+		{"min_pass_transfers", &q.MinPassTransfers, 3, 2, 100_000},
+		{"max_residual", &q.MaxResidualPct, 5, 1, 99},
 	} {
 		if err := bound(b.name, b.v, b.def, b.min, b.max); err != nil {
 			return err
@@ -379,7 +349,9 @@ func (q *patternsReq) normalise() error {
 
 func (q *patternsReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
 	opt := detect.Options{MinPeelHops: q.MinPeelHops, MinConsolidate: q.MinConsolidate, MinFanOut: q.MinFanOut,
-		MinFanIn: q.MinFanIn, FanInBlocks: int64(q.FanInBlocks)}
+		MinFanIn: q.MinFanIn, FanInBlocks: int64(q.FanInBlocks), StructuringValue: uint64(q.StructuringValue),
+		StructuringBandPct: uint64(q.StructuringBandPct), MinStructured: q.MinStructured, PassBlocks: int64(q.PassBlocks),
+		MinPassTransfers: q.MinPassTransfers, MaxResidualPct: uint64(q.MaxResidualPct)}
 	var svc *entity.Service
 	var fs []detect.Finding
 	if q.Address != "" {
@@ -395,6 +367,11 @@ func (q *patternsReq) run(ctx context.Context, s *Server) (any, *index.Index, er
 		if fs, err = detect.Address(svc.Index, id, opt); err != nil {
 			return nil, nil, err
 		}
+		mix, err := svc.MixerUse(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		fs = append(fs, mix...)
 	} else {
 		ix, err := s.ws.Only(selector(q.Network))
 		if err != nil {
@@ -410,7 +387,13 @@ func (q *patternsReq) run(ctx context.Context, s *Server) (any, *index.Index, er
 		if fs, err = detect.Range(ix, *q.FromHeight, to, opt); err != nil {
 			return nil, nil, err
 		}
+		mix, err := svc.MixerUseRange(ctx, *q.FromHeight, to)
+		if err != nil {
+			return nil, nil, err
+		}
+		fs = append(fs, mix...)
 	}
+	detect.Sort(fs)
 	ps, err := svc.Patterns(fs)
 	return ps, svc.Index, err
 }

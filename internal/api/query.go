@@ -2,10 +2,9 @@ package api
 
 import (
 	"github.com/vestigo-forensics/vestigo/internal/chain"
-	"github.com/vestigo-forensics/vestigo/internal/change"
-	"github.com/vestigo-forensics/vestigo/internal/coinjoin"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/index"
+	"strconv"
 )
 
 // The chain questions of the command line, answered with the JSON it
@@ -63,32 +62,6 @@ func (s *Server) status(c *call) error {
 	return c.ok(out)
 }
 
-// txJSON is vestigo tx --json: a transaction with the CoinJoin verdict and
-// per output the change verdict.
-type txJSON struct {
-	*chain.Tx
-	Tags     []entity.Tag     `json:"tags"`
-	CoinJoin coinjoin.Verdict `json:"coinjoin"`
-	Outputs  []outputJSON     `json:"outputs"`
-}
-
-type outputJSON struct {
-	chain.Output
-	// Change is absent for coinbases and CoinJoins.
-	Change *change.OutputVerdict `json:"change,omitempty"`
-}
-
-func txView(tx *chain.Tx, attr *entity.TxAttribution) txJSON {
-	v := txJSON{Tx: tx, Tags: attr.Tags, CoinJoin: attr.CoinJoin, Outputs: make([]outputJSON, len(tx.Outputs))}
-	for i, o := range tx.Outputs {
-		v.Outputs[i].Output = o
-		if i < len(attr.Change) {
-			v.Outputs[i].Change = &attr.Change[i]
-		}
-	}
-	return v
-}
-
 func (s *Server) tx(c *call) error {
 	ix, h, err := s.ws.Tx(c.v.str("txid", ""), selector(c.v.str("network", "")))
 	if err != nil {
@@ -106,7 +79,7 @@ func (s *Server) tx(c *call) error {
 	if err != nil {
 		return err
 	}
-	return c.ok(txView(tx, attr))
+	return c.ok(entity.ViewTx(tx, attr))
 }
 
 func (s *Server) address(c *call) error {
@@ -223,7 +196,14 @@ func (s *Server) traceGet(c *call) error {
 	q := &traceReq{From: c.v.str("from", ""), Network: c.v.str("network", ""), Direction: c.v.str("direction", ""),
 		Model: c.v.str("model", ""), Hops: int(c.v.int("hops", 0)), MinValue: uint64(c.v.int("min_value", 0)),
 		Since: c.v.str("since", ""), Until: c.v.str("until", ""), Level: c.v.str("level", ""),
-		MaxFrontier: int(c.v.int("max_frontier", 0))}
+		MaxFrontier: int(c.v.int("max_frontier", 0)), FollowChange: c.v.bool("follow_change")}
+	if c.v.has("change_confidence") {
+		f, err := strconv.ParseFloat(c.v.str("change_confidence", ""), 64)
+		if err != nil {
+			return badRequest("change_confidence %q is not a number", clip(c.v.str("change_confidence", "")))
+		}
+		q.ChangeConfidence = f
+	}
 	if c.v.has("stop_at") {
 		stop := c.v.str("stop_at", "")
 		q.StopAt = &stop
@@ -253,7 +233,10 @@ func (s *Server) patternsQuery(c *call) error {
 	q := &patternsReq{Address: c.v.str("address", ""), Network: c.v.str("network", ""),
 		MinPeelHops: int(c.v.int("min_peel_hops", 0)), MinConsolidate: int(c.v.int("min_consolidation_inputs", 0)),
 		MinFanOut: int(c.v.int("min_fan_out", 0)), MinFanIn: int(c.v.int("min_fan_in", 0)),
-		FanInBlocks: int(c.v.int("fan_in_blocks", 0))}
+		FanInBlocks: int(c.v.int("fan_in_blocks", 0)), StructuringValue: int(c.v.int("structuring_value", 0)),
+		StructuringBandPct: int(c.v.int("structuring_band", 0)), MinStructured: int(c.v.int("min_structured", 0)),
+		PassBlocks: int(c.v.int("pass_blocks", 0)), MinPassTransfers: int(c.v.int("min_pass_transfers", 0)),
+		MaxResidualPct: int(c.v.int("max_residual", 0))}
 	if c.v.has("from_height") {
 		from := c.v.int("from_height", 0)
 		q.FromHeight = &from

@@ -55,7 +55,7 @@ func TestQueriesMatchTheLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	attr, err := svc.AnalyzeTx(ctx, *h)
-	check("GET", "/api/v1/tx/"+txid, nil, txView(tx, attr), err)
+	check("GET", "/api/v1/tx/"+txid, nil, entity.ViewTx(tx, attr), err)
 
 	// vestigo address, paged, newest first, with unspent outputs
 	sum, err := ix.AddressSummary(addr, 0, 50, index.Oldest)
@@ -116,6 +116,22 @@ func TestQueriesMatchTheLibrary(t *testing.T) {
 	dep, _ := ix.Params().DecodeAddr(deposit)
 	pr, err := svc.Paths(addr, dep, trace.PathParams{Hops: 8, K: 2, MaxFanout: 1000})
 	check("GET", "/api/v1/path/"+ransom+"/"+deposit+"?hops=8&k=2", nil, pr, err)
+	// Entities as trace starts and path ends; following change.
+	endpoint, err := svc.EntityOf(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	depEnd, err := svc.AddressEndpoint(dep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err = svc.PathsBetween(endpoint, depEnd, trace.PathParams{Hops: 8, K: 2, MaxFanout: 1000})
+	check("GET", "/api/v1/path/entity:"+ransom+"/"+deposit+"?hops=8&k=2", nil, pr, err)
+	req = entity.TraceRequest{Params: trace.Params{Direction: trace.Forward, Model: trace.Haircut, Hops: 5, MaxFrontier: 10_000},
+		StopAt: entity.DefaultStopAt, Level: "address", FollowChange: true, MinChangeConfidence: 0.8}
+	rep, err = svc.TraceEndpoint(ctx, endpoint, req)
+	check("GET", "/api/v1/trace/entity:"+ransom+"?hops=5&follow_change=true&change_confidence=0.8", nil, rep, err)
+	check("POST", "/api/v1/trace", map[string]any{"from": "entity:" + ransom, "hops": 5, "follow_change": true, "change_confidence": 0.8}, rep, err)
 	exp, err := svc.Exposure(ctx, addr, 4)
 	check("GET", "/api/v1/exposure/"+ransom, nil, exp, err)
 	cons, _ := ix.Params().DecodeAddr(rw.ConsolidationAddress)
@@ -175,6 +191,8 @@ func TestQueryInput(t *testing.T) {
 		{"/api/v1/trace/" + ransom + "?max_frontier=10001", 400, "out of range"},
 		{"/api/v1/trace/" + ransom + "?hops=1&hops=2", 400, "given 2 times"},
 		{"/api/v1/trace/" + ransom + "?hopz=2", 400, "unknown query parameter"},
+		{"/api/v1/trace/" + ransom + "?follow_change=true&direction=backward", 400, "follow_change"},
+		{"/api/v1/trace/" + ransom + "?change_confidence=2", 400, "change_confidence"},
 		{"/api/v1/path/" + ransom + "/" + ransom + "?hops=17", 400, "out of range"},
 		{"/api/v1/path/" + ransom + "/" + ransom + "?k=101", 400, "out of range"},
 		{"/api/v1/address/" + ransom + "?limit=1001", 400, "out of range"},

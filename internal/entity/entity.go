@@ -449,3 +449,32 @@ func (s *Service) AnalyzeTx(ctx context.Context, txid chainhash.Hash) (*TxAttrib
 	out.Change = res.Outputs
 	return out, nil
 }
+
+// TxView is a transaction as vestigo tx --json and the API show it: the
+// transaction with its tags, the CoinJoin verdict and per output the
+// change verdict.
+type TxView struct {
+	*chain.Tx
+	Tags     []Tag            `json:"tags"`
+	CoinJoin coinjoin.Verdict `json:"coinjoin"`
+	Outputs  []OutputView     `json:"outputs"`
+}
+
+// OutputView is an output with its change verdict.
+type OutputView struct {
+	chain.Output
+	// Change is absent for coinbases and CoinJoins.
+	Change *change.OutputVerdict `json:"change,omitempty"`
+}
+
+// ViewTx joins a transaction and its attribution.
+func ViewTx(tx *chain.Tx, attr *TxAttribution) TxView {
+	v := TxView{Tx: tx, Tags: attr.Tags, CoinJoin: attr.CoinJoin, Outputs: make([]OutputView, len(tx.Outputs))}
+	for i, o := range tx.Outputs {
+		v.Outputs[i].Output = o
+		if i < len(attr.Change) {
+			v.Outputs[i].Change = &attr.Change[i]
+		}
+	}
+	return v
+}

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/index"
+	"github.com/vestigo-forensics/vestigo/internal/trace"
 )
 
 // Selector restricts resolution to a chain and network ("" = any).
@@ -221,4 +223,79 @@ func (w *Workspace) Endpoint(s string, sel Selector) (*entity.Service, *entity.E
 		e, err = svc.AddressEndpoint(a)
 	}
 	return svc, e, err
+}
+
+// SplitOutpoint recognises TXID or TXID:VOUT (vout -1: every output).
+func SplitOutpoint(s string) (txid string, vout int, ok bool) {
+	txid, v, hasVout := strings.Cut(s, ":")
+	if _, err := ParseHash(txid); err != nil {
+		return "", 0, false
+	}
+	if !hasVout {
+		return txid, -1, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return "", 0, false
+	}
+	return txid, n, true
+}
+
+// Trace runs a trace from what a user typed: TXID (every output), TXID:VOUT,
+// an address, or an entity (entity:ADDRESS, entity:ID). It returns the
+// report and the index it ran on.
+func (w *Workspace) Trace(ctx context.Context, from string, sel Selector, req entity.TraceRequest) (*entity.TraceReport, *index.Index, error) {
+	from = strings.TrimSpace(from)
+	if txid, vout, isTx := SplitOutpoint(from); isTx {
+		ix, h, err := w.Tx(txid, sel)
+		if err != nil {
+			return nil, nil, err
+		}
+		rec, err := ix.Record(h)
+		if err != nil {
+			return nil, nil, err
+		}
+		var outs []trace.Outpoint
+		for v := range rec.Out {
+			if vout < 0 || v == vout {
+				outs = append(outs, trace.Outpoint{Tx: rec.Key, Vout: uint32(v)})
+			}
+		}
+		if len(outs) == 0 {
+			return nil, nil, fmt.Errorf("workspace: transaction %s has no output %d: %w", txid, vout, chain.ErrNotFound)
+		}
+		svc, err := w.Attribution(ix)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep, err := svc.TraceOutputs(ctx, from, outs, req)
+		return rep, ix, err
+	}
+	svc, e, err := w.Endpoint(from, sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := svc.TraceEndpoint(ctx, e, req)
+	return rep, svc.Index, err
+}
+
+// Paths finds the k shortest money paths between two addresses or
+// entities that a user typed.
+func (w *Workspace) Paths(from, to string, sel Selector, p trace.PathParams) (*entity.PathReport, *index.Index, error) {
+	svc, x, err := w.Endpoint(from, sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	sy, y, err := w.Endpoint(to, sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sy.Index != svc.Index {
+		return nil, nil, fmt.Errorf("workspace: %w: %s and %s are on different networks", chain.ErrInvalid, from, to)
+	}
+	if x.Root == y.Root {
+		return nil, nil, fmt.Errorf("workspace: %w: %s and %s are the same address or entity", chain.ErrInvalid, from, to)
+	}
+	rep, err := svc.PathsBetween(x, y, p)
+	return rep, svc.Index, err
 }
