@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := bin/vestigo
 GOFILES_DIRS := cmd internal bench
 
-.PHONY: build test tools fmt-check vet bench bench-10m bench-cluster bench-trace demo fuzz clean
+.PHONY: build test tools fmt-check vet bench bench-10m bench-cluster bench-trace bench-serve demo fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/vestigo
@@ -26,13 +26,15 @@ test: tools fmt-check vet
 	$(GO) test -count=1 -timeout 15m ./...
 	cd bench/btcdpeer && $(GO) test -count=1 -timeout 5m ./...
 
-# Import speed, memory, size and scan rate against btcd's own indexes, then
-# clustering against scipy/igraph/networkx, on a generated chain of ~1M
-# transactions (BENCH_TXS=10000000 for 10M).
+# Import speed, memory, size and scan rate against btcd's own indexes,
+# clustering against scipy/igraph/networkx, tracing against networkx/igraph,
+# and the team server under load, on a generated chain of ~1M transactions
+# (BENCH_TXS=10000000 for 10M).
 bench: build
 	scripts/bench.sh
 	scripts/bench-cluster.sh
 	scripts/bench-trace.sh
+	scripts/bench-serve.sh
 
 bench-10m: build
 	BENCH_TXS=10000000 scripts/bench.sh
@@ -45,6 +47,10 @@ bench-cluster: build
 # History lookups, traces and taint propagation against networkx and igraph.
 bench-trace: build
 	scripts/bench-trace.sh
+
+# vestigo serve over loopback: query latencies and a 50-client load run.
+bench-serve: build
+	scripts/bench-serve.sh
 
 # Generates the ransomware scenario, imports it and prints what to explore.
 demo: build

@@ -23,7 +23,7 @@ func (a *app) benchCommand() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure Vestigo on this machine (used by make bench)",
 	}
-	cmd.AddCommand(a.benchImportCommand(), a.benchCompareCommand(), a.benchClusterCommand(), a.benchTraceCommand())
+	cmd.AddCommand(a.benchImportCommand(), a.benchCompareCommand(), a.benchClusterCommand(), a.benchTraceCommand(), a.benchServeCommand())
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -339,14 +340,15 @@ func (a *app) caseExhibitCommand() *cobra.Command {
 
 func (a *app) caseExportCommand() *cobra.Command {
 	var to, redact, out, agency string
-	var asJSON bool
+	var asJSON, anyRecipient bool
 	cmd := &cobra.Command{
 		Use:   "export CASE --to RECIPIENT_PUBLIC_KEY -o FILE [--redact FIELDS]",
 		Short: "Write a signed, encrypted case package for a partner agency",
 		Long: `Write CASE as a case package for a partner agency: a deterministic archive of
 the case, its exhibits, its audit records and a manifest of hashes, signed with
 this installation's key and encrypted to the partner's public key (an age1…
-recipient; vestigo keys partners lists them, or give the key itself).
+recipient of a partner: vestigo keys partners lists them; another key needs
+--to-unknown-recipient).
 --redact leaves parts out: ` + strings.Join(share.Redactions(), ", ") + `.
 The export is recorded in the audit log.`,
 		Args: exactArgs(1),
@@ -357,6 +359,14 @@ The export is recorded in the audit log.`,
 			ws, k, err := a.installationKeys(false)
 			if err != nil {
 				return err
+			}
+			partners, err := ws.Partners()
+			if err != nil {
+				return err
+			}
+			known := slices.ContainsFunc(partners, func(p casepack.Identity) bool { return p.Recipient == to })
+			if !known && !anyRecipient {
+				return usagef("%s is not the key of a partner (vestigo keys partners); check it, or add --to-unknown-recipient", to)
 			}
 			if agency == "" {
 				if data, err := os.ReadFile(ws.IdentityPath()); err == nil {
@@ -411,6 +421,7 @@ The export is recorded in the audit log.`,
 	f.StringVar(&redact, "redact", "", "comma-separated parts to leave out")
 	f.StringVarP(&out, "output", "o", "", "the package file to write")
 	f.StringVar(&agency, "agency", "", "how the package names your agency (default: your identity's)")
+	f.BoolVar(&anyRecipient, "to-unknown-recipient", false, "send to a key that is not a partner's")
 	f.BoolVar(&asJSON, "json", false, "print the manifest as JSON")
 	return cmd
 }

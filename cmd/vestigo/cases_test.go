@@ -100,6 +100,7 @@ func TestCaseLifecycle(t *testing.T) {
 	write(t, idA, a.ok(t, nil, "keys", "show").stdout)
 	write(t, idB, b.ok(t, nil, "keys", "show").stdout)
 	b.ok(t, nil, "keys", "add-partner", idA)
+	a.ok(t, nil, "keys", "add-partner", idB)
 	a.fails(t, 5, "wrong passphrase", []string{"VESTIGO_PASSPHRASE=not it"}, "audit", "checkpoint")
 
 	// A case with items, a note and an exhibit, as the investigator.
@@ -173,7 +174,8 @@ func TestCaseLifecycle(t *testing.T) {
 	c.ok(t, nil, "keys", "init", "--agency", "Stranger")
 	c.ok(t, as("cora", "admin password C"), "case", "create", "--ref", "S-1", "--title", "stranger")
 	pkgC := filepath.Join(dir, "stranger.vpkg")
-	c.ok(t, as("cora", "admin password C"), "case", "export", "S-1", "--to", recipientB, "-o", pkgC)
+	c.fails(t, 2, "not the key of a partner", as("cora", "admin password C"), "case", "export", "S-1", "--to", recipientB, "-o", pkgC)
+	c.ok(t, as("cora", "admin password C"), "case", "export", "S-1", "--to", recipientB, "-o", pkgC, "--to-unknown-recipient")
 	b.fails(t, 6, "unknown sender", bob, "case", "import", pkgC)
 
 	// Backup and restore into a fresh store, then verify.
@@ -198,5 +200,31 @@ func TestCaseLifecycle(t *testing.T) {
 	r := a.run(t, nil, "audit", "verify")
 	if r.code != 4 || !strings.Contains(r.stdout, "FIRST PROBLEM: note 1") {
 		t.Fatalf("verify after tampering: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestBenchServeRuns: the load benchmark runs end to end on a small case
+// (the server as a subprocess, tokens, the mix of queries and writes)
+// without a single failed request. Only correctness is asserted here;
+// speed is measured by make bench-serve.
+func TestBenchServeRuns(t *testing.T) {
+	dir := t.TempDir()
+	blocks, data := filepath.Join(dir, "chain"), filepath.Join(dir, "data")
+	ok(t, "generate", "btc", "--out", blocks, "--seed", "3", "--scenario", "ransomware")
+	ok(t, "--data", data, "import", "btc", "--blocks", blocks)
+	var r struct {
+		Samples  int            `json:"samples"`
+		Requests int            `json:"requests"`
+		Errors   int            `json:"errors"`
+		FirstErr string         `json:"first_error"`
+		Counts   map[string]int `json:"counts"`
+		RSS      int64          `json:"server_peak_rss_bytes"`
+	}
+	out := ok(t, "--data", data, "bench", "serve", "--samples", "20", "--clients", "3", "--duration", "2s", "--json")
+	if err := json.Unmarshal([]byte(out.stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Samples != 20 || r.Requests == 0 || r.Errors != 0 || r.Counts["note"] == 0 || r.Counts["trace"] == 0 || r.RSS == 0 {
+		t.Fatalf("bench serve: %+v", r)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,6 +37,8 @@ func (a *app) serveCommand() *cobra.Command {
 		maxExhibit      int64
 		sessionTTL      time.Duration
 		checkpointEvery time.Duration
+		trustedProxies  []string
+		secureCookies   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -53,7 +56,10 @@ DATA/cases.db) or a postgres:// URL for a team; exhibit files under
 DATA/exhibits, time-stamped when a TSA is configured (--tsa-url, --tsa-ca).
 With the installation's passphrase in $VESTIGO_PASSPHRASE, the server signs a
 checkpoint of the audit log every --checkpoint-every. It listens on 127.0.0.1
-by default: to serve a network, put a TLS reverse proxy in front of it. It
+by default: to serve a network, put a TLS reverse proxy in front of it and
+name it with --trusted-proxy (its X-Forwarded-For is then the client's
+address for the login rate limit, and X-Forwarded-Proto https marks the
+session cookie Secure). It
 stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,6 +68,21 @@ stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 			}
 			if sessionTTL <= 0 || sessionTTL > 30*24*time.Hour {
 				return usagef("--session-ttl must be between 0 and 720h")
+			}
+			var proxies []*net.IPNet
+			for _, p := range trustedProxies {
+				if !strings.Contains(p, "/") {
+					if strings.Contains(p, ":") {
+						p += "/128"
+					} else {
+						p += "/32"
+					}
+				}
+				_, n, err := net.ParseCIDR(p)
+				if err != nil {
+					return usagef("--trusted-proxy %q is not an address or a CIDR range", p)
+				}
+				proxies = append(proxies, n)
 			}
 			ws, err := a.readWorkspace()
 			if err != nil {
@@ -95,7 +116,8 @@ stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 				log.Warn("no checkpoints of the audit log: set " + workspace.EnvPassphrase + " (the installation keys sign them)")
 			}
 			srv, err := api.New(api.Config{Workspace: ws, Store: store, Logger: log, Clock: time.Now, Version: vestigoVersion(),
-				MaxExhibit: maxExhibit, SessionTTL: sessionTTL, Verifier: verifier})
+				MaxExhibit: maxExhibit, SessionTTL: sessionTTL, Verifier: verifier,
+				TrustedProxies: proxies, SecureCookies: secureCookies})
 			if err != nil {
 				return err
 			}
@@ -138,6 +160,8 @@ stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port)")
 	f.DurationVar(&checkpointEvery, "checkpoint-every", time.Hour, "sign a checkpoint of the audit log this often (0: never)")
+	f.StringSliceVar(&trustedProxies, "trusted-proxy", nil, "reverse proxy (address or CIDR) whose X-Forwarded-For/-Proto are believed")
+	f.BoolVar(&secureCookies, "secure-cookies", false, "always mark session cookies Secure (the server is only reached over TLS)")
 	f.Int64Var(&maxExhibit, "max-exhibit", api.DefaultMaxExhibit, "largest exhibit upload in bytes")
 	f.DurationVar(&sessionTTL, "session-ttl", api.DefaultSessionTTL, "how long a login lasts")
 	return cmd

@@ -63,14 +63,52 @@ func unauthorised(err error) error {
 	return err
 }
 
-// clientIP is the address of the peer (proxies are not trusted: put the
-// server behind none, or limit at the proxy).
-func clientIP(r *http.Request) string {
+// peerIP is the address of the connection's peer.
+func peerIP(r *http.Request) net.IP {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	return net.ParseIP(host)
+}
+
+// trusted says whether the peer is one of the configured reverse proxies.
+func (s *Server) trusted(r *http.Request) bool {
+	ip := peerIP(r)
+	if ip == nil {
+		return false
+	}
+	for _, n := range s.proxies {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the client's address: the peer's, or, when the peer is a
+// trusted reverse proxy, the last address it appended to X-Forwarded-For.
+func (s *Server) clientIP(r *http.Request) string {
+	if s.trusted(r) {
+		fwd := r.Header.Values("X-Forwarded-For")
+		if len(fwd) > 0 {
+			parts := strings.Split(fwd[len(fwd)-1], ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	if ip := peerIP(r); ip != nil {
+		return ip.String()
+	}
+	return r.RemoteAddr
+}
+
+// secure says whether the client reached the server over TLS: directly, or
+// through a trusted proxy that says so (X-Forwarded-Proto), or always when
+// the server is told so.
+func (s *Server) secure(r *http.Request) bool {
+	return s.secureCookies || r.TLS != nil || (s.trusted(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
 }
 
 // loginBody is the body of POST /login.
@@ -95,7 +133,7 @@ func (s *Server) login(c *call) error {
 	if b.Username == "" || b.Password == "" || len(b.Username) > maxCredential || len(b.Password) > maxCredential {
 		return badRequest("username and password are required (at most %d bytes each)", maxCredential)
 	}
-	keys := []string{"user:" + strings.ToLower(strings.TrimSpace(b.Username)), "ip:" + clientIP(c.r)}
+	keys := []string{"user:" + strings.ToLower(strings.TrimSpace(b.Username)), "ip:" + s.clientIP(c.r)}
 	ok, retry := s.logins.take(s.now(), keys...)
 	if !ok {
 		return &apiError{status: http.StatusTooManyRequests, msg: "too many failed logins; try again later", retryAfter: retrySeconds(retry)}
@@ -120,7 +158,7 @@ func (s *Server) login(c *call) error {
 	}
 	http.SetCookie(c.w, &http.Cookie{
 		Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: c.r.TLS != nil, Expires: expires, MaxAge: int(s.ttl.Seconds()),
+		Secure: s.secure(c.r), Expires: expires, MaxAge: int(s.ttl.Seconds()),
 	})
 	if inf, _ := c.ctx.Value(infoKey{}).(*info); inf != nil {
 		inf.user = p.Username
@@ -135,7 +173,7 @@ func (s *Server) logout(c *call) error {
 		}
 	}
 	http.SetCookie(c.w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: c.r.TLS != nil, MaxAge: -1})
+		Secure: s.secure(c.r), MaxAge: -1})
 	return c.noContent()
 }
 

@@ -327,9 +327,9 @@ func TestCaseLifecycle(t *testing.T) {
 	if len(audit) < 8 {
 		t.Fatalf("%d audit records of the case", len(audit))
 	}
-	var rep casestore.VerifyReport
+	var rep verifySummary
 	e.do("GET", "/api/v1/audit/verify", e.token("admin-a"), nil).want(200).decode(&rep)
-	if !rep.OK() || rep.Records == 0 {
+	if !rep.OK || rep.Records == 0 || rep.Problems != 0 {
 		t.Fatalf("verify %+v", rep)
 	}
 	e.do("DELETE", base, tok, nil).want(204)

@@ -9,9 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vestigo-forensics/vestigo/internal/casestore"
@@ -45,19 +47,30 @@ type Config struct {
 	// Verifier checks checkpoints and time-stamp tokens in audit verify
 	// (the installation's public signing keys, the TSA's CA).
 	Verifier casestore.Verifier
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (the client's address for rate limits,
+	// TLS for Secure cookies).
+	TrustedProxies []*net.IPNet
+	// SecureCookies marks session cookies Secure whatever the request says
+	// (the server is only reached over TLS).
+	SecureCookies bool
 }
 
 // Server is the API server: an http.Handler over the route table.
 type Server struct {
-	ws       *workspace.Workspace
-	store    *casestore.Store
-	log      *slog.Logger
-	now      func() time.Time
-	version  string
-	verifier casestore.Verifier
-	maxBody  int64
-	maxExh   int64
-	ttl      time.Duration
+	ws            *workspace.Workspace
+	store         *casestore.Store
+	log           *slog.Logger
+	now           func() time.Time
+	version       string
+	verifier      casestore.Verifier
+	proxies       []*net.IPNet
+	secureCookies bool
+	verifyMu      sync.Mutex
+	lastVerify    *verifySummary
+	maxBody       int64
+	maxExh        int64
+	ttl           time.Duration
 
 	routes   []*route
 	mux      *http.ServeMux
@@ -78,6 +91,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("api: negative limit or session lifetime")
 	}
 	s := &Server{ws: cfg.Workspace, store: cfg.Store, log: cfg.Logger, now: cfg.Clock, version: cfg.Version, verifier: cfg.Verifier,
+		proxies: cfg.TrustedProxies, secureCookies: cfg.SecureCookies,
 		maxBody: cfg.MaxBody, maxExh: cfg.MaxExhibit, ttl: cfg.SessionTTL}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
