@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
@@ -46,8 +47,10 @@ type Service struct {
 	Index    *index.Index
 	Clusters *cluster.Store // nil: not built
 	Tags     *tags.Store    // nil: no tags imported
-	// Labels, when set, caches the cluster labels between queries.
-	Labels *LabelCache
+	// Labels, when set, caches the cluster labels between queries;
+	// Summaries the entities' totals and tags.
+	Labels    *LabelCache
+	Summaries *SummaryCache
 }
 
 // Tag is one tag as shown for an address.
@@ -259,7 +262,15 @@ func (s *Service) Entity(ctx context.Context, a btc.Addr, offset, limit uint64) 
 	e := &Entity{Ledger: s.Index.Ledger(), Address: s.Index.Params().EncodeAddr(a), ClusterID: uint64(root), Size: size,
 		Addresses: []string{}, Offset: offset, Limit: limit, FirstSeenHeight: -1, LastSeenHeight: -1,
 		ClusteredTo: s.Clusters.Tip().Height}
-	var recv, sent uint64
+	key, err := s.summaryKey(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	sum := s.Summaries.get(key)
+	fresh := sum == nil
+	if fresh {
+		sum = &entitySummary{first: -1, last: -1}
+	}
 	txs := map[index.TxKey]struct{}{}
 	var n uint64
 	var ierr error
@@ -278,34 +289,97 @@ func (s *Service) Entity(ctx context.Context, a btc.Addr, offset, limit uint64) 
 			e.Addresses = append(e.Addresses, addr)
 		}
 		n++
+		if !fresh {
+			// The totals are known: read members only up to the page's end.
+			return limit == 0 || n < offset+limit
+		}
 		hist, _, err := s.Index.History(m)
 		if err != nil {
 			ierr = err
 			return false
 		}
 		for _, h := range hist {
-			recv += h.Received
-			sent += h.Sent
+			sum.recv += h.Received
+			sum.sent += h.Sent
 			txs[h.Key] = struct{}{}
-			if hh := h.Key.Height(); e.FirstSeenHeight < 0 || hh < e.FirstSeenHeight {
-				e.FirstSeenHeight = hh
+			if hh := h.Key.Height(); sum.first < 0 || hh < sum.first {
+				sum.first = hh
 			}
-			e.LastSeenHeight = max(e.LastSeenHeight, h.Key.Height())
+			sum.last = max(sum.last, h.Key.Height())
 		}
 		return true
 	})
 	if err = errors.Join(err, ierr); err != nil {
 		return nil, err
 	}
-	e.TotalReceived, e.TotalSent, e.Balance = chain.Sats(recv), chain.Sats(sent), chain.Sats(recv-sent)
-	e.TxCount = len(txs)
-	m, err := s.clusterTags(ctx, root, size)
-	if err != nil {
-		return nil, err
+	if fresh {
+		sum.txs = len(txs)
+		if sum.tags, err = s.clusterTags(ctx, root, size); err != nil {
+			return nil, err
+		}
+		s.Summaries.put(key, sum)
 	}
-	e.Tags = ordered(m, e.Address)
-	e.Categories, e.Sanctioned, e.Conflicts = summarize(m)
+	e.TotalReceived, e.TotalSent, e.Balance = chain.Sats(sum.recv), chain.Sats(sum.sent), chain.Sats(sum.recv-sum.sent)
+	e.TxCount = sum.txs
+	e.FirstSeenHeight, e.LastSeenHeight = sum.first, sum.last
+	e.Tags = ordered(sum.tags, e.Address)
+	e.Categories, e.Sanctioned, e.Conflicts = summarize(sum.tags)
 	return e, nil
+}
+
+// entitySummary is what an entity's page does not change: its totals and
+// the tags of its members.
+type entitySummary struct {
+	recv, sent  uint64
+	txs         int
+	first, last int64
+	tags        map[string][]tags.Tag
+}
+
+// SummaryCache keeps entity totals and tags between queries, for the
+// state of the index, the clusters and the tags they were computed at. It
+// is safe for concurrent use; a nil cache keeps nothing.
+type SummaryCache struct {
+	mu sync.Mutex
+	m  map[string]*entitySummary
+}
+
+// maxSummaries bounds the cache (it is emptied when full).
+const maxSummaries = 4096
+
+func (c *SummaryCache) get(key string) *entitySummary {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *SummaryCache) put(key string, s *entitySummary) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxSummaries {
+		c.m = map[string]*entitySummary{}
+	}
+	c.m[key] = s
+}
+
+// summaryKey names the state an entity summary depends on.
+func (s *Service) summaryKey(ctx context.Context, root index.AddrID) (string, error) {
+	tv := "-"
+	if s.Tags != nil {
+		v, err := s.Tags.Version(ctx)
+		if err != nil {
+			return "", err
+		}
+		tv = v
+	}
+	it, ct := s.Index.Tip(), s.Clusters.Tip()
+	return fmt.Sprintf("%d|%d:%s|%d:%s|%s", root, it.Height, it.Hash, ct.Height, ct.Hash, tv), nil
 }
 
 // summarize returns the categories (and abuses) of the tags, sorted,

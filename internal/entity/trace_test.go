@@ -3,6 +3,7 @@ package entity
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -240,5 +241,40 @@ func TestLabelCache(t *testing.T) {
 	root, _, err := svc.clusterOf(c.ID(t, addr))
 	if err != nil || m[root] == nil || m[root].labels[0] != "Ransom" {
 		t.Fatalf("after a new tag: %+v %v", m[root], err)
+	}
+}
+
+// TestSummaryCache: an entity read again from the cache equals the one
+// computed, pages read from the cache hold the same addresses, and a new
+// tag is seen at once.
+func TestSummaryCache(t *testing.T) {
+	svc, c := service(t, noTags)
+	ctx := context.Background()
+	a := decode(t, c, c.Truth.Ransomware.RansomAddresses[0])
+	fresh, err := svc.Entity(ctx, a, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Summaries = &SummaryCache{}
+	for i := 0; i < 2; i++ { // computed, then cached
+		e, err := svc.Entity(ctx, a, 0, 0)
+		if err != nil || !reflect.DeepEqual(e, fresh) {
+			t.Fatalf("run %d: %+v %v\nwant %+v", i, e, err, fresh)
+		}
+	}
+	if len(fresh.Addresses) < 5 {
+		t.Fatalf("the entity has %d addresses; the test needs 5", len(fresh.Addresses))
+	}
+	page, err := svc.Entity(ctx, a, 2, 3)
+	if err != nil || !reflect.DeepEqual(page.Addresses, fresh.Addresses[2:5]) || page.TotalReceived != fresh.TotalReceived || page.TxCount != fresh.TxCount {
+		t.Fatalf("cached page %+v %v", page, err)
+	}
+	if err := svc.Tags.AddUserTag(ctx, tags.Tag{Address: c.Truth.Ransomware.RansomAddresses[1], Label: "Ransom", Category: "ransomware",
+		Source: "test", Currency: "BTC", Creator: "analyst"}, time.Unix(0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.Entity(ctx, a, 0, 0)
+	if err != nil || len(e.Tags) != 1 || e.Tags[0].Label != "Ransom" {
+		t.Fatalf("after a new tag: %+v %v", e.Tags, err)
 	}
 }

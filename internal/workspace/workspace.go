@@ -81,6 +81,7 @@ type Workspace struct {
 	clusters map[chain.Ledger]*cluster.Store
 	tags     *tags.Store
 	labels   map[chain.Ledger]*entity.LabelCache
+	sums     map[chain.Ledger]*entity.SummaryCache
 }
 
 // Open opens the data directory dir; it need not exist yet.
@@ -93,7 +94,7 @@ func Open(dir string, opt Options) (*Workspace, error) {
 		return nil, fmt.Errorf("workspace: %w", err)
 	}
 	return &Workspace{dir: abs, opt: opt, indexes: map[chain.Ledger]*index.Index{}, clusters: map[chain.Ledger]*cluster.Store{},
-		labels: map[chain.Ledger]*entity.LabelCache{}}, nil
+		labels: map[chain.Ledger]*entity.LabelCache{}, sums: map[chain.Ledger]*entity.SummaryCache{}}, nil
 }
 
 // Dir returns the absolute data directory.
@@ -328,8 +329,13 @@ func (w *Workspace) Attribution(ix *index.Index) (*entity.Service, error) {
 		lc = &entity.LabelCache{}
 		w.labels[ix.Ledger()] = lc
 	}
+	sc := w.sums[ix.Ledger()]
+	if sc == nil {
+		sc = &entity.SummaryCache{}
+		w.sums[ix.Ledger()] = sc
+	}
 	w.mu.Unlock()
-	svc := &entity.Service{Index: ix, Labels: lc}
+	svc := &entity.Service{Index: ix, Labels: lc, Summaries: sc}
 	if w.HasClusters(ix.Ledger()) {
 		s, err := w.Clusters(ix.Ledger(), cluster.Options{})
 		if err != nil {
