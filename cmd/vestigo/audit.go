@@ -126,11 +126,7 @@ func (a *app) auditListCommand() *cobra.Command {
 		Short: "List audit records (administrators and reviewers; your agency's)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}

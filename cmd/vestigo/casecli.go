@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/vestigo-forensics/vestigo/internal/casepack"
@@ -56,6 +57,17 @@ func (a *app) caseStore(ctx context.Context) (*workspace.Workspace, *casestore.S
 	}
 	a.closers = append(a.closers, st.Close)
 	return ws, st, nil
+}
+
+// signedIn opens the case store and authenticates the user running the
+// command.
+func (a *app) signedIn(cmd *cobra.Command) (*workspace.Workspace, *casestore.Store, casestore.Principal, error) {
+	ws, st, err := a.caseStore(cmd.Context())
+	if err != nil {
+		return nil, nil, casestore.Principal{}, err
+	}
+	p, err := a.principal(cmd.Context(), st)
+	return ws, st, p, err
 }
 
 // principal authenticates the user running the command: $VESTIGO_TOKEN,

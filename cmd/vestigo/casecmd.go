@@ -33,11 +33,7 @@ $VESTIGO_TOKEN. CASE is a case's id or its reference.`,
 
 // withCase opens the store, authenticates and resolves the CASE argument.
 func (a *app) withCase(cmd *cobra.Command, arg string) (*workspace.Workspace, *casestore.Store, casestore.Principal, int64, error) {
-	ws, st, err := a.caseStore(cmd.Context())
-	if err != nil {
-		return nil, nil, casestore.Principal{}, 0, err
-	}
-	p, err := a.principal(cmd.Context(), st)
+	ws, st, p, err := a.signedIn(cmd)
 	if err != nil {
 		return nil, nil, casestore.Principal{}, 0, err
 	}
@@ -53,11 +49,7 @@ func (a *app) caseCreateCommand() *cobra.Command {
 		Short: "Open a case in your agency",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}
@@ -89,11 +81,7 @@ func (a *app) caseListCommand() *cobra.Command {
 		Short: "List your agency's cases",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}
@@ -446,11 +434,7 @@ package's digest and the provenance of every item and finding.`,
 			if err != nil {
 				return err
 			}
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}

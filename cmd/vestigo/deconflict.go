@@ -27,11 +27,7 @@ CASE (id or reference), or for every case of your agency, list each item that
 also appears in other cases you may see, with those cases.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}

@@ -47,11 +47,7 @@ in $VESTIGO_TOKEN for the command line. It is printed once: the store keeps
 only its SHA-256.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}
@@ -84,11 +80,7 @@ func (a *app) tokenListCommand() *cobra.Command {
 		Short: "List API tokens (their names and prefixes, never the secrets)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}
@@ -130,11 +122,7 @@ func (a *app) tokenRevokeCommand() *cobra.Command {
 			if err != nil || id <= 0 {
 				return usagef("%q is not a token id", args[0])
 			}
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}

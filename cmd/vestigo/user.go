@@ -31,11 +31,7 @@ exhibits, tasks), reviewer (reads everything of the agency, writes notes and
 tasks), read-only.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}
@@ -66,11 +62,7 @@ func (a *app) userListCommand() *cobra.Command {
 		Short: "List the users of your agency",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, st, err := a.caseStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p, err := a.principal(cmd.Context(), st)
+			_, st, p, err := a.signedIn(cmd)
 			if err != nil {
 				return err
 			}

@@ -211,7 +211,8 @@ func (s *Store) Audit(ctx context.Context, p Principal, e Event) error {
 }
 
 // ListAudit returns the audit records of the principal's agency (or of one
-// of its cases), oldest first, after f.AfterSeq.
+// of its cases), oldest first, after f.AfterSeq. Only admins and reviewers
+// read the log; anyone else is refused (and the refusal audited).
 func (s *Store) ListAudit(ctx context.Context, p Principal, f AuditFilter) ([]AuditRecord, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -227,13 +228,13 @@ func (s *Store) ListAudit(ctx context.Context, p Principal, f AuditFilter) ([]Au
 			if err != nil {
 				return err
 			}
-			if err := o.allow(permRead, "read the audit log of a case", "case", f.CaseID, a, 0); err != nil {
+			if err := o.allow(permAudit, "read the audit log of a case", "case", f.CaseID, a, 0); err != nil {
 				return err
 			}
 			rows, err := s.queryRows(ctx, o.tx, tAudit, "WHERE case_id = ? AND seq > ? ORDER BY seq LIMIT ?", f.CaseID, f.AfterSeq, limit)
 			return appendAudit(&out, rows, err)
 		}
-		if err := o.allow(permRead, "read the audit log", "agency", p.AgencyID, p.AgencyID, 0); err != nil {
+		if err := o.allow(permAudit, "read the audit log", "agency", p.AgencyID, p.AgencyID, 0); err != nil {
 			return err
 		}
 		rows, err := s.queryRows(ctx, o.tx, tAudit, "WHERE agency_id = ? AND seq > ? ORDER BY seq LIMIT ?", p.AgencyID, f.AfterSeq, limit)

@@ -222,7 +222,10 @@ func (s *Store) ListUsers(ctx context.Context, p Principal) ([]User, error) {
 }
 
 // SetPassword sets a user's password: the user's own, or any of the
-// agency's users' by an admin.
+// agency's users' by an admin. Every session of the user ends (each with
+// its "delete" record, reason "password changed"), the caller's own
+// included: whoever held the old password is logged out. API tokens stay
+// (RevokeUserTokens revokes them).
 func (s *Store) SetPassword(ctx context.Context, p Principal, userID int64, password string) error {
 	if err := checkPasswordInput(password); err != nil {
 		return err
@@ -238,7 +241,10 @@ func (s *Store) SetPassword(ctx context.Context, p Principal, userID int64, pass
 		if err := s.updateRow(ctx, o.tx, tUsers, userID, 0, row{"password_hash": hash}); err != nil {
 			return err
 		}
-		return o.record(ActionChange, tUsers, userID, 0, map[string]any{"changed": "password"})
+		if err := o.record(ActionChange, tUsers, userID, 0, map[string]any{"changed": "password"}); err != nil {
+			return err
+		}
+		return o.endSessions("password changed", false, "user_id = ?", userID)
 	})
 }
 
@@ -258,8 +264,9 @@ func (s *Store) SetUserRole(ctx context.Context, p Principal, userID int64, role
 	})
 }
 
-// DisableUser disables a user (admin only): their password, sessions and
-// tokens stop working. The account is kept (the audit log names it).
+// DisableUser disables a user (admin only): their password and tokens stop
+// working and their sessions end (each with its "delete" record, reason
+// "user disabled"). The account is kept (the audit log names it).
 func (s *Store) DisableUser(ctx context.Context, p Principal, userID int64) error {
 	return s.setDisabled(ctx, p, userID, true)
 }
@@ -281,12 +288,13 @@ func (s *Store) setDisabled(ctx context.Context, p Principal, userID int64, disa
 		if err := s.updateRow(ctx, o.tx, tUsers, userID, 0, row{"disabled": b2i(disabled)}); err != nil {
 			return err
 		}
-		if disabled {
-			if _, err := o.tx.ExecContext(ctx, s.d.q(`DELETE FROM sessions WHERE user_id = ?`), userID); err != nil {
-				return err
-			}
+		if err := o.record(ActionChange, tUsers, userID, 0, map[string]any{"changed": "disabled", "disabled": disabled}); err != nil {
+			return err
 		}
-		return o.record(ActionChange, tUsers, userID, 0, map[string]any{"changed": "disabled", "disabled": disabled})
+		if !disabled {
+			return nil
+		}
+		return o.endSessions("user disabled", false, "user_id = ?", userID)
 	})
 }
 
@@ -301,27 +309,39 @@ func (s *Store) principalOf(ctx context.Context, q querier, u row) (Principal, e
 }
 
 // AuthenticatePassword checks a username and password. Success is audited
-// as "login", failure as "login-failed" (with the username given); a
+// as "login", failure as "login-failed" (with the username given, at most
+// one record per username a minute: see the package documentation); a
 // failure is ErrUnauthorized whatever the reason (unknown user, wrong
-// password, disabled account).
+// password, disabled account, a user row that differs from its audit
+// record).
 func (s *Store) AuthenticatePassword(ctx context.Context, username, password string) (Principal, error) {
 	var (
-		u   row
-		p   Principal
-		ok  bool
-		why = "unknown user"
+		u      row
+		p      Principal
+		ok     bool
+		why    = "unknown user"
+		tamper string
 	)
 	shown := username
 	if len(shown) > maxUsername*2 || checkText("username", shown, 0, maxUsername*2, true) != nil {
 		shown = fmt.Sprintf("%q", truncate(shown, maxUsername))
 	}
 	if checkCode("username", username, maxUsername) == nil && len(password) <= maxPassword {
-		rows, err := s.listRows(ctx, s.db, tUsers, "username = ?", username)
+		// The row and its audit record in one snapshot.
+		err := s.readSnapshot(ctx, func(tx *sql.Tx) error {
+			rows, err := s.listRows(ctx, tx, tUsers, "username = ?", username)
+			if err != nil || len(rows) != 1 {
+				return err
+			}
+			u = rows[0]
+			if tamper, err = s.rowAudited(ctx, tx, tUsers, u); err != nil {
+				return err
+			}
+			p, err = s.principalOf(ctx, tx, u)
+			return err
+		})
 		if err != nil {
 			return Principal{}, fmt.Errorf("casestore: authenticate: %w", err)
-		}
-		if len(rows) == 1 {
-			u = rows[0]
 		}
 	}
 	if u != nil {
@@ -334,11 +354,10 @@ func (s *Store) AuthenticatePassword(ctx context.Context, username, password str
 			why = "wrong password"
 		case u.bool("disabled"):
 			why = "account disabled"
+		case tamper != "":
+			return Principal{}, s.refuseTampered(ctx, &tamperedError{t: tUsers, id: p.UserID, why: tamper})
 		default:
 			ok = true
-		}
-		if p, err = s.principalOf(ctx, s.db, u); err != nil {
-			return Principal{}, err
 		}
 	} else {
 		// As long as a check of a real hash, whether or not the user exists.
@@ -358,11 +377,8 @@ func (s *Store) AuthenticatePassword(ctx context.Context, username, password str
 	if u != nil {
 		actor = p
 	}
-	err := s.write(ctx, actor, func(o *op) error {
-		return o.append(AuditRecord{Action: ActionLoginFailed, ObjectType: "user", ObjectID: actor.UserID,
-			Detail: mustDetail(map[string]any{"method": "password", "username": shown, "reason": why})})
-	})
-	if err != nil {
+	if err := s.loginFailed(ctx, failure{kind: "password", key: shown, actor: actor, objType: "user", objID: actor.UserID,
+		base: map[string]any{"method": "password", "username": shown}, reason: why}); err != nil {
 		return Principal{}, err
 	}
 	return Principal{}, fmt.Errorf("casestore: login of %s: %w", shown, ErrUnauthorized)
@@ -373,94 +389,6 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
-}
-
-// CreateSession starts a session for an authenticated principal. The
-// secret (for the cookie) and the CSRF token are returned once; the store
-// keeps the secret's SHA-256 only. ttl is at most 30 days.
-func (s *Store) CreateSession(ctx context.Context, p Principal, ttl time.Duration) (secret, csrf string, expires time.Time, err error) {
-	if ttl <= 0 || ttl > maxSessionTTL {
-		return "", "", time.Time{}, invalid("ttl", "%v is not between 0 and %v", ttl, maxSessionTTL)
-	}
-	if err := s.read(ctx, p, func(o *op) error {
-		return o.allow(permRead, "start a session", "user", p.UserID, p.AgencyID, p.UserID)
-	}); err != nil {
-		return "", "", time.Time{}, err
-	}
-	if secret, err = s.newSecret(); err != nil {
-		return "", "", time.Time{}, err
-	}
-	if csrf, err = s.newSecret(); err != nil {
-		return "", "", time.Time{}, err
-	}
-	now := s.now()
-	expires = now.Add(ttl)
-	s.lockWriter()
-	defer s.unlockWriter()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return "", "", time.Time{}, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, s.d.q(`DELETE FROM sessions WHERE expires_at <= ?`), micros(now)); err != nil {
-		return "", "", time.Time{}, fmt.Errorf("casestore: drop expired sessions: %w", err)
-	}
-	if _, err := s.insertRow(ctx, tx, tSessions, row{"user_id": p.UserID, "secret_sha256": secretHash(secret),
-		"csrf": csrf, "created_at": micros(now), "expires_at": micros(expires)}); err != nil {
-		return "", "", time.Time{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return "", "", time.Time{}, fmt.Errorf("casestore: create session: %w", err)
-	}
-	return secret, csrf, expires, nil
-}
-
-// Session returns the principal and CSRF token of a live session;
-// ErrUnauthorized for an unknown or expired session or a disabled user.
-func (s *Store) Session(ctx context.Context, secret string) (Principal, string, error) {
-	var (
-		uid     int64
-		csrf    string
-		expires int64
-	)
-	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT user_id, csrf, expires_at FROM sessions WHERE secret_sha256 = ?`),
-		secretHash(secret)).Scan(&uid, &csrf, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Principal{}, "", fmt.Errorf("casestore: session: %w", ErrUnauthorized)
-	}
-	if err != nil {
-		return Principal{}, "", fmt.Errorf("casestore: session: %w", err)
-	}
-	if expires <= micros(s.now()) {
-		_ = s.DeleteSession(ctx, secret)
-		return Principal{}, "", fmt.Errorf("casestore: session expired: %w", ErrUnauthorized)
-	}
-	p, err := s.activeUser(ctx, uid)
-	if err != nil {
-		return Principal{}, "", err
-	}
-	return p, csrf, nil
-}
-
-func (s *Store) activeUser(ctx context.Context, uid int64) (Principal, error) {
-	u, err := s.getRow(ctx, s.db, tUsers, uid)
-	if errors.Is(err, errNoRow) || (err == nil && u.bool("disabled")) {
-		return Principal{}, fmt.Errorf("casestore: user %d is disabled or gone: %w", uid, ErrUnauthorized)
-	}
-	if err != nil {
-		return Principal{}, err
-	}
-	return s.principalOf(ctx, s.db, u)
-}
-
-// DeleteSession ends a session (logout). An unknown secret is not an error.
-func (s *Store) DeleteSession(ctx context.Context, secret string) error {
-	s.lockWriter()
-	defer s.unlockWriter()
-	if _, err := s.db.ExecContext(ctx, s.d.q(`DELETE FROM sessions WHERE secret_sha256 = ?`), secretHash(secret)); err != nil {
-		return fmt.Errorf("casestore: delete session: %w", err)
-	}
-	return nil
 }
 
 // CreateToken creates an API token for a user: one's own, or any of the
@@ -512,28 +440,48 @@ func (s *Store) ListTokens(ctx context.Context, p Principal, userID int64) ([]To
 }
 
 // AuthenticateToken returns the principal of a live token's user and
-// records its use; ErrUnauthorized for an unknown or revoked token or a
-// disabled user.
+// records its use; ErrUnauthorized for an unknown or revoked token, a
+// disabled user, or a token or user row that differs from its audit record.
+// Refusals are audited as "login-failed" with the token's visible prefix,
+// at most one record per prefix a minute (see the package documentation).
 func (s *Store) AuthenticateToken(ctx context.Context, secret string) (Principal, error) {
 	var (
-		id, uid, revoked int64
+		t      row
+		p      Principal
+		tamper string
+		uerr   error
 	)
-	err := s.db.QueryRowContext(ctx, s.d.q(`SELECT id, user_id, revoked FROM api_tokens WHERE secret_sha256 = ?`),
-		secretHash(secret)).Scan(&id, &uid, &revoked)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return Principal{}, s.tokenFailed(ctx, secret, 0, "unknown token")
-	case err != nil:
-		return Principal{}, fmt.Errorf("casestore: token: %w", err)
-	case revoked != 0:
-		return Principal{}, s.tokenFailed(ctx, secret, id, "revoked token")
-	}
-	p, err := s.activeUser(ctx, uid)
-	if errors.Is(err, ErrUnauthorized) {
-		return Principal{}, s.tokenFailed(ctx, secret, id, "user disabled")
-	}
+	err := s.readSnapshot(ctx, func(tx *sql.Tx) error {
+		rows, err := s.queryRows(ctx, tx, tTokens, "WHERE secret_sha256 = ?", secretHash(secret))
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		t = rows[0]
+		if tamper, err = s.rowAudited(ctx, tx, tTokens, t); err != nil {
+			return err
+		}
+		p, uerr = s.activeUser(ctx, tx, t.int("user_id"))
+		return nil
+	})
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, fmt.Errorf("casestore: token: %w", err)
+	}
+	if t == nil {
+		return Principal{}, s.tokenFailed(ctx, secret, 0, "unknown token")
+	}
+	id := t.int("id")
+	var te *tamperedError
+	switch {
+	case tamper != "":
+		return Principal{}, s.refuseTampered(ctx, &tamperedError{t: tTokens, id: id, why: tamper})
+	case t.bool("revoked"):
+		return Principal{}, s.tokenFailed(ctx, secret, id, "revoked token")
+	case errors.As(uerr, &te):
+		return Principal{}, s.refuseTampered(ctx, te)
+	case errors.Is(uerr, ErrUnauthorized):
+		return Principal{}, s.tokenFailed(ctx, secret, id, "user disabled")
+	case uerr != nil:
+		return Principal{}, uerr
 	}
 	s.lockWriter()
 	defer s.unlockWriter()
@@ -544,17 +492,15 @@ func (s *Store) AuthenticateToken(ctx context.Context, secret string) (Principal
 }
 
 // tokenFailed records a refused token ("login-failed", with the token's
-// visible prefix, never the secret) and returns ErrUnauthorized.
+// visible prefix, never the secret; aggregated per prefix) and returns
+// ErrUnauthorized.
 func (s *Store) tokenFailed(ctx context.Context, secret string, id int64, why string) error {
 	shown := truncate(secret, tokenShown)
 	if checkText("token", shown, 0, tokenShown, true) != nil {
 		shown = fmt.Sprintf("%q", shown)
 	}
-	err := s.write(context.WithoutCancel(ctx), Principal{Username: "token " + shown}, func(o *op) error {
-		return o.append(AuditRecord{Action: ActionLoginFailed, ObjectType: "token", ObjectID: id,
-			Detail: mustDetail(map[string]any{"method": "token", "prefix": shown, "reason": why})})
-	})
-	if err != nil {
+	if err := s.loginFailed(ctx, failure{kind: "token", key: shown, actor: Principal{Username: "token " + shown},
+		objType: "token", objID: id, base: map[string]any{"method": "token", "prefix": shown}, reason: why}); err != nil {
 		return err
 	}
 	return fmt.Errorf("casestore: token %s…: %w", shown, ErrUnauthorized)
@@ -582,4 +528,34 @@ func (s *Store) RevokeToken(ctx context.Context, p Principal, id int64) error {
 		}
 		return o.record(ActionChange, tTokens, id, 0, map[string]any{"changed": "revoked"})
 	})
+}
+
+// RevokeUserTokens revokes every live API token of a user of the admin's
+// agency (admin only), each with its "change" record, and returns how many
+// it revoked.
+func (s *Store) RevokeUserTokens(ctx context.Context, p Principal, userID int64) (int, error) {
+	n := 0
+	err := s.write(ctx, p, func(o *op) error {
+		n = 0
+		if _, err := o.userOf(permAdmin, fmt.Sprintf("revoke the tokens of user %d", userID), userID); err != nil {
+			return err
+		}
+		rows, err := s.listRows(ctx, o.tx, tTokens, "user_id = ? AND revoked = 0", userID)
+		if err != nil {
+			return err
+		}
+		for _, t := range rows {
+			id := t.int("id")
+			if err := s.updateRow(ctx, o.tx, tTokens, id, 0, row{"revoked": int64(1)}); err != nil {
+				return err
+			}
+			if err := o.record(ActionChange, tTokens, id, 0, map[string]any{"changed": "revoked",
+				"reason": "every token of the user revoked"}); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
 }

@@ -12,6 +12,7 @@ const (
 	permAnnotateOwn             // change or delete a note or task: admin, investigator; a reviewer their own
 	permAdmin                   // manage the agency's users and tokens: admin
 	permSelfOrAdmin             // a user's own password and tokens: that user, or an admin of the agency
+	permAudit                   // read the audit log: admin, reviewer
 )
 
 func (pm perm) String() string {
@@ -28,6 +29,8 @@ func (pm perm) String() string {
 		return "manage users and tokens"
 	case permSelfOrAdmin:
 		return "manage another user's credentials"
+	case permAudit:
+		return "read the audit log"
 	}
 	return "?"
 }
@@ -69,6 +72,8 @@ func decide(p Principal, pm perm, agency, owner int64) (error, string) {
 		allowed = p.Role == RoleAdmin
 	case permSelfOrAdmin:
 		allowed = p.Role == RoleAdmin || owner == p.UserID
+	case permAudit:
+		allowed = p.Role == RoleAdmin || p.Role == RoleReviewer
 	}
 	if !allowed {
 		return ErrForbidden, fmt.Sprintf("role %s may not %s", p.Role, pm)

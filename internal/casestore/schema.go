@@ -57,7 +57,7 @@ var (
 		cols: cols("id agency_id username:t role:t password_hash:t disabled created_at")}
 	tTokens = &tableSpec{name: "api_tokens", obj: "token", key: "id",
 		cols: cols("id user_id name:t secret_sha256:t prefix:t created_at last_used_at! revoked")}
-	tSessions = &tableSpec{name: "sessions", key: "id",
+	tSessions = &tableSpec{name: "sessions", obj: "session", key: "id",
 		cols: cols("id user_id secret_sha256:t csrf:t created_at expires_at")}
 	tCases = &tableSpec{name: "cases", obj: "case", key: "id",
 		cols: cols("id agency_id reference:t title:t status:t legal_basis:t lead_user_id opened_at closed_at " +
@@ -84,6 +84,12 @@ var (
 		cols: cols("id seq hash:t")}
 
 	allTables = []*tableSpec{tAgencies, tUsers, tTokens, tSessions, tCases, tSubjects, tItems, tNotes, tTags,
+		tFindings, tExhibits, tTasks, tCheckpoints, tAudit, tHead}
+
+	// dumpTables are the tables of a dump: all but sessions, which are
+	// credentials of one running installation (a restored store starts
+	// with none; see Load).
+	dumpTables = []*tableSpec{tAgencies, tUsers, tTokens, tCases, tSubjects, tItems, tNotes, tTags,
 		tFindings, tExhibits, tTasks, tCheckpoints, tAudit, tHead}
 )
 
