@@ -35,17 +35,13 @@ func (a *app) auditVerifyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			keys, err := ws.SigningKeys()
-			if err != nil {
-				return err
-			}
-			v := casestore.Verifier{SigningKeys: keys}
 			ts, err := a.tsaConfig()
 			if err != nil {
 				return err
 			}
-			if ts != nil {
-				v.VerifyToken = ts.VerifyToken
+			v, err := ws.Verifier(a.cf.db, ts)
+			if err != nil {
+				return err
 			}
 			rep, err := st.Verify(cmd.Context(), v)
 			if err != nil {
@@ -58,6 +54,7 @@ func (a *app) auditVerifyCommand() *cobra.Command {
 			} else {
 				fmt.Fprintf(a.stdout, "audit log: %d records, head %d %s; %d checkpoints; %d objects; %d exhibit files\n",
 					rep.Records, rep.HeadSeq, orDash(rep.HeadHash), rep.Checkpoints, rep.Objects, rep.Exhibits)
+				fmt.Fprintf(a.stdout, "anchors outside the database: %d, anchored up to record %d (%s)\n", rep.Anchors, rep.Anchored, ws.AnchorsPath(a.cf.db))
 				for _, u := range rep.Unchecked {
 					fmt.Fprintf(a.stdout, "not checked: %s\n", u)
 				}
@@ -91,12 +88,15 @@ func (a *app) auditCheckpointCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, st, err := a.caseStore(cmd.Context())
+			ws, st, err := a.caseStore(cmd.Context())
 			if err != nil {
 				return err
 			}
 			cp, err := st.Checkpoint(cmd.Context(), k.Sign)
 			if err != nil {
+				return err
+			}
+			if err := ws.AppendAnchor(a.cf.db, cp); err != nil {
 				return err
 			}
 			if asJSON {

@@ -90,8 +90,21 @@ func (a *app) restoreCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := backup.Restore(cmd.Context(), st, f, backup.Limits{})
+			ts, err := a.tsaConfig()
 			if err != nil {
+				return err
+			}
+			v, err := ws.Verifier("", ts) // the anchors of the installation's own store
+			if err != nil {
+				return err
+			}
+			m, rep, err := backup.RestoreVerified(cmd.Context(), st, f, backup.RestoreOptions{Verifier: v})
+			if err != nil {
+				if rep != nil {
+					for _, p := range rep.Problems {
+						fmt.Fprintf(a.stdout, "problem: %s\n", p)
+					}
+				}
 				return err
 			}
 			if asJSON {

@@ -54,7 +54,7 @@ func exitCode(err error) int {
 	case errors.Is(err, casepack.ErrNotForYou), errors.Is(err, casepack.ErrSignature), errors.Is(err, casepack.ErrTampered),
 		errors.Is(err, casepack.ErrUnsafePath), errors.Is(err, casepack.ErrTooLarge), errors.Is(err, casepack.ErrFormat),
 		errors.Is(err, casepack.ErrUnknownSender), errors.Is(err, backup.ErrFormat), errors.Is(err, backup.ErrCorrupt),
-		errors.Is(err, backup.ErrUnsafePath), errors.Is(err, backup.ErrTooLarge), errors.Is(err, backup.ErrNotEmpty):
+		errors.Is(err, backup.ErrUnsafePath), errors.Is(err, backup.ErrTooLarge), errors.Is(err, backup.ErrNotEmpty), errors.Is(err, backup.ErrUntrusted):
 		return exitRefused
 	case errors.Is(err, errProblems):
 		return exitProblems

@@ -98,12 +98,9 @@ stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 				return err
 			}
 			defer store.Close()
-			verifier := casestore.Verifier{}
-			if verifier.SigningKeys, err = ws.SigningKeys(); err != nil {
+			verifier, err := ws.Verifier(a.cf.db, ts)
+			if err != nil {
 				return err
-			}
-			if ts != nil {
-				verifier.VerifyToken = ts.VerifyToken
 			}
 			var signer ed25519.PrivateKey
 			if os.Getenv(workspace.EnvPassphrase) != "" && checkpointEvery > 0 {
@@ -138,7 +135,9 @@ stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 			done := make(chan error, 1)
 			go func() { done <- hs.Serve(ln) }()
 			if signer != nil {
-				go checkpoints(cmd.Context(), store, signer, checkpointEvery, log)
+				go checkpoints(cmd.Context(), store, signer, checkpointEvery, log, func(cp casestore.Checkpoint) error {
+					return ws.AppendAnchor(a.cf.db, cp)
+				})
 			}
 			select {
 			case err := <-done:
@@ -168,7 +167,8 @@ stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 }
 
 // checkpoints signs the audit log's head every period.
-func checkpoints(ctx context.Context, st *casestore.Store, signer ed25519.PrivateKey, every time.Duration, log *slog.Logger) {
+func checkpoints(ctx context.Context, st *casestore.Store, signer ed25519.PrivateKey, every time.Duration, log *slog.Logger,
+	anchor func(casestore.Checkpoint) error) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -181,6 +181,9 @@ func checkpoints(ctx context.Context, st *casestore.Store, signer ed25519.Privat
 		if err != nil {
 			log.Error("checkpoint of the audit log failed", "err", err)
 			continue
+		}
+		if err := anchor(cp); err != nil {
+			log.Error("writing the checkpoint's anchor failed", "err", err)
 		}
 		log.Info("audit log checkpoint", "seq", cp.Seq, "head", cp.HeadHash, "time-stamped", len(cp.TSAToken) > 0)
 	}

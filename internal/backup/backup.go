@@ -39,6 +39,7 @@ var (
 	ErrUnsafePath = errors.New("unsafe entry")
 	ErrTooLarge   = errors.New("backup too large")
 	ErrNotEmpty   = errors.New("the store is not empty")
+	ErrUntrusted  = errors.New("the restored store does not verify")
 )
 
 // Manifest describes a backup.

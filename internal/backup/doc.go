@@ -14,8 +14,10 @@
 //     SHA-256.
 //   - store.jsonl: casestore.Store.Dump, one consistent snapshot of every
 //     table as JSON lines (agencies, users with their password hashes, API
-//     token and session hashes, cases and their content, checkpoints, the
-//     whole audit log).
+//     token hashes, cases and their content, checkpoints, the whole audit
+//     log). Sessions are not in it: a restored store starts with none (the
+//     restore appends a "delete" record for each session the log says was
+//     open, so the log stays whole and verifies).
 //   - exhibits/<sha256>: the content of every exhibit the snapshot refers
 //     to, once per content, named by the lower-case hex SHA-256 of the
 //     content, in name order.
@@ -42,17 +44,26 @@
 // entry types and names (regular files only: no links, directories,
 // devices, absolute or ".." paths), Limits, and that the dump refers to
 // exactly the exhibit files present. The verified files are staged in a
-// temporary directory; then the dump is loaded (casestore.Store.Load, one
-// transaction) and each exhibit file is written into the store's exhibit
-// directory, at the path the store gives for it (casestore ExhibitFiles),
-// through a temporary file, fsync and rename. Restored, the store verifies
-// as the original did (casestore.Store.Verify), checkpoints included when
-// the installation's signing key is given.
+// temporary directory; then each exhibit file is written into the store's
+// exhibit directory, at the path the store gives for it, through a
+// temporary file, fsync and rename, and the dump is loaded and verified in
+// one transaction (casestore.Store.LoadVerified): the audit chain, every
+// row against the log, every exhibit file, and with
+// RestoreOptions.Verifier the checkpoints' keys, the anchors (checkpoints
+// kept outside the database) and the time-stamp tokens. Only a store that
+// verifies without a problem is committed; otherwise nothing is restored,
+// the exhibit files the restore added are removed again, and
+// RestoreVerified returns the report with an error matching ErrUntrusted.
+// Restore is RestoreVerified with the zero Verifier.
 //
 // The manifest's hashes detect damage, not forgery: whoever can rewrite a
-// backup can rewrite its manifest. What protects the content after a
-// restore is the store's audit chain and the signed checkpoints, which
-// Verify checks against the installation's key.
+// backup can rewrite its manifest. What protects the content is the
+// store's audit chain, the signed checkpoints and above all the anchors,
+// which the restore verifies against the installation's key: a backup
+// rewritten with a recomputed chain fails at the first anchor it
+// contradicts. A backup older than an anchor fails too (its log lacks the
+// records the anchor vouches for); restore it with the anchors up to its
+// time if that is what is meant.
 //
 // Errors (test with errors.Is): ErrFormat (not a backup, an unknown format
 // or schema version, a malformed manifest), ErrCorrupt (a file differs from
@@ -60,6 +71,7 @@
 // Write, an exhibit file missing or not matching its name), ErrUnsafePath
 // (a link, a directory or another non-regular entry, an unsafe name),
 // ErrTooLarge (a limit passed), ErrNotEmpty (the store to restore into has
-// data). Bad arguments match casestore.ErrInvalid. All are prefixed
-// "backup: ".
+// data), ErrUntrusted (the restored store does not verify; also matches
+// casestore.ErrVerification). Bad arguments match casestore.ErrInvalid.
+// All are prefixed "backup: ".
 package backup

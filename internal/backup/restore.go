@@ -59,39 +59,63 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Restore restores the backup read from r into st, which must be empty,
-// and returns the backup's manifest. Every file is verified and staged
-// before the store is changed; see the package documentation.
+// RestoreOptions configure RestoreVerified.
+type RestoreOptions struct {
+	Limits Limits
+	// Verifier is what the restored store is verified with before the
+	// restore is committed: the installation's signing keys (checkpoints),
+	// its anchors (checkpoints kept outside the database) and a time-stamp
+	// token verifier. The zero Verifier still checks the audit chain, every
+	// row against the log and every exhibit file.
+	Verifier casestore.Verifier
+}
+
+// Restore is RestoreVerified with lim and the zero Verifier: a backup whose
+// store does not verify is refused.
 func Restore(ctx context.Context, st *casestore.Store, r io.Reader, lim Limits) (*Manifest, error) {
-	lim = lim.withDefaults()
+	m, _, err := RestoreVerified(ctx, st, r, RestoreOptions{Limits: lim})
+	return m, err
+}
+
+// RestoreVerified restores the backup read from r into st, which must be
+// empty, and returns the backup's manifest and the report of the restored
+// store's verification. Every file is verified and staged before the store
+// is changed; the dump is loaded and verified with opt.Verifier in one
+// transaction (casestore.Store.LoadVerified), committed only when the
+// store verifies without a problem. Otherwise nothing is restored (the
+// store stays empty, the exhibit files the restore added are removed), the
+// report names the problems and the error matches ErrUntrusted. See the
+// package documentation.
+func RestoreVerified(ctx context.Context, st *casestore.Store, r io.Reader, opt RestoreOptions) (*Manifest, *casestore.VerifyReport, error) {
+	lim := opt.Limits.withDefaults()
 	if ags, err := st.ListAgencies(ctx); err != nil {
-		return nil, fmt.Errorf("backup: restore: %w", err)
+		return nil, nil, fmt.Errorf("backup: restore: %w", err)
 	} else if len(ags) > 0 {
-		return nil, fmt.Errorf("backup: restore: %w: it has %d agencies (restore into a new store)", ErrNotEmpty, len(ags))
+		return nil, nil, fmt.Errorf("backup: restore: %w: it has %d agencies (restore into a new store)", ErrNotEmpty, len(ags))
 	}
 	stage, err := os.MkdirTemp("", "vestigo-restore-*")
 	if err != nil {
-		return nil, fmt.Errorf("backup: restore: %w", err)
+		return nil, nil, fmt.Errorf("backup: restore: %w", err)
 	}
 	defer os.RemoveAll(stage)
 	m, err := readArchive(ctx, r, lim, stage)
 	if err != nil {
-		return nil, fmt.Errorf("backup: restore: %w", err)
+		return nil, nil, fmt.Errorf("backup: restore: %w", err)
 	}
 
 	// The dump and the files must agree: every exhibit of the dump has its
 	// file, every file belongs to an exhibit of the dump.
 	dump, err := os.Open(filepath.Join(stage, StoreFile))
 	if err != nil {
-		return nil, fmt.Errorf("backup: restore: %w", err)
+		return nil, nil, fmt.Errorf("backup: restore: %w", err)
 	}
 	defer dump.Close()
 	head, sums, err := scanDump(dump)
 	if err != nil {
-		return nil, fmt.Errorf("backup: restore: %w", err)
+		return nil, nil, fmt.Errorf("backup: restore: %w", err)
 	}
 	if head.SchemaVersion != m.SchemaVersion || head.Backend != m.Backend {
-		return nil, fmt.Errorf("backup: restore: %w: the dump is of schema %d from %s, the manifest says schema %d from %s",
+		return nil, nil, fmt.Errorf("backup: restore: %w: the dump is of schema %d from %s, the manifest says schema %d from %s",
 			ErrCorrupt, head.SchemaVersion, head.Backend, m.SchemaVersion, m.Backend)
 	}
 	files := map[string]bool{}
@@ -100,57 +124,75 @@ func Restore(ctx context.Context, st *casestore.Store, r io.Reader, lim Limits) 
 	}
 	for _, s := range sums {
 		if !files[s] {
-			return nil, fmt.Errorf("backup: restore: %w: the dump has an exhibit of content %s, whose file is not in the backup", ErrCorrupt, s)
+			return nil, nil, fmt.Errorf("backup: restore: %w: the dump has an exhibit of content %s, whose file is not in the backup", ErrCorrupt, s)
 		}
 		delete(files, s)
 	}
 	if len(files) > 0 {
 		extra := slices.Sorted(maps.Keys(files))
-		return nil, fmt.Errorf("backup: restore: %w: %d files belong to no exhibit of the dump, the first %s%s",
+		return nil, nil, fmt.Errorf("backup: restore: %w: %d files belong to no exhibit of the dump, the first %s%s",
 			ErrCorrupt, len(extra), ExhibitsDir, extra[0])
 	}
 	empty, err := st.Empty(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("backup: restore: %w", err)
+		return nil, nil, fmt.Errorf("backup: restore: %w", err)
 	}
 	if !empty {
-		return nil, fmt.Errorf("backup: restore: %w: restore into a new store (--db)", ErrNotEmpty)
+		return nil, nil, fmt.Errorf("backup: restore: %w: restore into a new store (--db)", ErrNotEmpty)
 	}
 	// The verified files go into the exhibit store first: a store whose
-	// rows are loaded never lacks its files.
+	// rows are loaded never lacks its files, and Verify checks them.
+	var added []string
+	fail := func(err error) error {
+		for _, sum := range added {
+			if _, rerr := st.RemoveUnusedExhibitFile(context.WithoutCancel(ctx), sum); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("backup: restore: clean up: %w", rerr))
+			}
+		}
+		return err
+	}
 	for _, sum := range sums {
-		if err := putStaged(ctx, st, filepath.Join(stage, filepath.FromSlash(ExhibitsDir+sum)), sum); err != nil {
-			return nil, fmt.Errorf("backup: restore: exhibit %s: %w", sum, err)
+		isNew, err := putStaged(ctx, st, filepath.Join(stage, filepath.FromSlash(ExhibitsDir+sum)), sum)
+		if isNew {
+			added = append(added, sum)
+		}
+		if err != nil {
+			return nil, nil, fail(fmt.Errorf("backup: restore: exhibit %s: %w", sum, err))
 		}
 	}
 	if _, err := dump.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("backup: restore: %w", err)
+		return nil, nil, fail(fmt.Errorf("backup: restore: %w", err))
 	}
-	if err := st.Load(ctx, bufio.NewReaderSize(dump, 1<<20)); err != nil {
-		if errors.Is(err, casestore.ErrConflict) {
-			return nil, fmt.Errorf("backup: restore: %w: %w", ErrNotEmpty, err)
-		}
-		return nil, fmt.Errorf("backup: restore: %w", err)
+	rep, err := st.LoadVerified(ctx, bufio.NewReaderSize(dump, 1<<20), opt.Verifier)
+	switch {
+	case errors.Is(err, casestore.ErrVerification):
+		return nil, rep, fail(fmt.Errorf("backup: restore: %w (%d problems; the first: %s); nothing was restored: %w",
+			ErrUntrusted, len(rep.Problems), rep.First(), casestore.ErrVerification))
+	case errors.Is(err, casestore.ErrConflict):
+		return nil, nil, fail(fmt.Errorf("backup: restore: %w: %w", ErrNotEmpty, err))
+	case err != nil:
+		return nil, nil, fail(fmt.Errorf("backup: restore: %w", err))
 	}
-	return m, nil
+	return m, rep, nil
 }
 
 // putStaged stores a verified staged file in the exhibit store and checks
-// that the store names it by the same SHA-256.
-func putStaged(ctx context.Context, st *casestore.Store, path, sum string) error {
+// that the store names it by the same SHA-256. It says whether the file is
+// new to the exhibit store.
+func putStaged(ctx context.Context, st *casestore.Store, path, sum string) (bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer f.Close()
-	got, _, err := st.PutExhibitFile(ctx, f)
+	got, err := st.PutExhibitContent(ctx, f)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if got != sum {
-		return fmt.Errorf("%w: the staged file changed (SHA-256 %s)", ErrCorrupt, got)
+	if got.SHA256 != sum {
+		return got.New, fmt.Errorf("%w: the staged file changed (SHA-256 %s)", ErrCorrupt, got.SHA256)
 	}
-	return nil
+	return got.New, nil
 }
 
 // countingReader passes at most max bytes of r and fails once r has more.

@@ -95,14 +95,18 @@ func (d dialect) snapshot() *sql.TxOptions {
 	return nil
 }
 
-// resetIdentity makes the identity of table continue after its largest id
-// (after rows were inserted with explicit ids). SQLite's AUTOINCREMENT
-// follows explicit ids by itself.
-func (d dialect) resetIdentity(ctx context.Context, tx *sql.Tx, table string) error {
-	if !d.postgres {
-		return nil
+// setIdentity makes the ids of table continue at next (after rows were
+// inserted with explicit ids, and so that an id of a deleted object is
+// never given again). SQLite's AUTOINCREMENT keeps its counter in
+// sqlite_sequence, which may be written like any table.
+func (d dialect) setIdentity(ctx context.Context, tx *sql.Tx, table string, next int64) error {
+	if d.postgres {
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), $1, false)`, table), next)
+		return err
 	}
-	_, err := tx.ExecContext(ctx, fmt.Sprintf(
-		`SELECT setval(pg_get_serial_sequence('%s', 'id'), COALESCE((SELECT MAX(id) FROM %s), 0) + 1, false)`, table, table))
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sqlite_sequence WHERE name = ?`, table); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)`, table, next-1)
 	return err
 }

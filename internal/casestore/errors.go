@@ -9,6 +9,10 @@ import (
 // Vestigo (a schema version this build does not know).
 var ErrSchemaTooNew = errors.New("schema newer than this build")
 
+// ErrVerification is returned by LoadVerified when the loaded store does
+// not verify (nothing is loaded then; the report names the problems).
+var ErrVerification = errors.New("verification found problems")
+
 // InvalidError is input rejected before it reaches the store: Field names
 // the input, Problem says what is wrong. It matches ErrInvalid.
 type InvalidError struct {

@@ -52,20 +52,29 @@ func checkExhibitMeta(name, mediaType string) error {
 	return nil
 }
 
+// StoredFile is what StoreExhibitContent and PutExhibitContent stored.
+type StoredFile struct {
+	SHA256 string `json:"sha256"` // lower-case hex of the content
+	Size   int64  `json:"size"`
+	// New says the content was not in the exhibit store before (false: the
+	// file was there already and was kept as it was).
+	New bool `json:"new"`
+}
+
 // putFile streams r into the content store: it hashes while writing into
 // a temporary file, refuses content above MaxExhibit, and renames the file
 // into place (once per content; existing content is kept).
-func (s *Store) putFile(r io.Reader) (sum string, size int64, err error) {
+func (s *Store) putFile(r io.Reader) (StoredFile, error) {
 	if s.opt.ExhibitDir == "" {
-		return "", 0, errors.New("casestore: exhibits need Options.ExhibitDir")
+		return StoredFile{}, errors.New("casestore: exhibits need Options.ExhibitDir")
 	}
 	tmpDir := filepath.Join(s.opt.ExhibitDir, "tmp")
 	if err := os.MkdirAll(tmpDir, 0o700); err != nil {
-		return "", 0, fmt.Errorf("casestore: exhibit store: %w", err)
+		return StoredFile{}, fmt.Errorf("casestore: exhibit store: %w", err)
 	}
 	f, err := os.CreateTemp(tmpDir, "upload-*")
 	if err != nil {
-		return "", 0, fmt.Errorf("casestore: exhibit store: %w", err)
+		return StoredFile{}, fmt.Errorf("casestore: exhibit store: %w", err)
 	}
 	defer func() {
 		if f != nil {
@@ -76,32 +85,36 @@ func (s *Store) putFile(r io.Reader) (sum string, size int64, err error) {
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, s.opt.MaxExhibit+1))
 	if err != nil {
-		return "", 0, fmt.Errorf("casestore: read exhibit: %w", err)
+		return StoredFile{}, fmt.Errorf("casestore: read exhibit: %w", err)
 	}
 	if n > s.opt.MaxExhibit {
-		return "", 0, invalid("content", "larger than the limit of %d bytes", s.opt.MaxExhibit)
+		return StoredFile{}, invalid("content", "larger than the limit of %d bytes", s.opt.MaxExhibit)
 	}
 	if err := f.Sync(); err != nil {
-		return "", 0, fmt.Errorf("casestore: exhibit store: %w", err)
+		return StoredFile{}, fmt.Errorf("casestore: exhibit store: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return "", 0, fmt.Errorf("casestore: exhibit store: %w", err)
+		return StoredFile{}, fmt.Errorf("casestore: exhibit store: %w", err)
 	}
-	sum = hex.EncodeToString(h.Sum(nil))
-	final, _ := s.exhibitPath(sum)
+	out := StoredFile{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+	final, _ := s.exhibitPath(out.SHA256)
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return "", 0, fmt.Errorf("casestore: exhibit store: %w", err)
+		return StoredFile{}, fmt.Errorf("casestore: exhibit store: %w", err)
 	}
 	if _, err := os.Stat(final); err == nil {
 		os.Remove(f.Name())
-	} else if err := os.Rename(f.Name(), final); err != nil {
-		return "", 0, fmt.Errorf("casestore: exhibit store: %w", err)
-	} else if d, err := os.Open(filepath.Dir(final)); err == nil {
-		_ = d.Sync() // the rename is durable
-		d.Close()
+	} else {
+		if err := os.Rename(f.Name(), final); err != nil {
+			return StoredFile{}, fmt.Errorf("casestore: exhibit store: %w", err)
+		}
+		out.New = true
+		if d, err := os.Open(filepath.Dir(final)); err == nil {
+			_ = d.Sync() // the rename is durable
+			d.Close()
+		}
 	}
 	f = nil
-	return sum, n, nil
+	return out, nil
 }
 
 // AddExhibit stores a file in a case. The content is streamed from r,
@@ -132,10 +145,11 @@ func (s *Store) AddExhibitWithProvenance(ctx context.Context, p Principal, caseI
 	}); err != nil {
 		return Exhibit{}, err
 	}
-	sum, size, err := s.putFile(r)
+	stored, err := s.putFile(r)
 	if err != nil {
 		return Exhibit{}, err
 	}
+	sum, size := stored.SHA256, stored.Size
 	var token string
 	if s.opt.Timestamper != nil {
 		digest, _ := hex.DecodeString(sum)
@@ -147,6 +161,12 @@ func (s *Store) AddExhibitWithProvenance(ctx context.Context, p Principal, caseI
 	}
 	fields := row{"name": name, "media_type": mediaType, "size": size, "sha256": sum, "tsa_token": token}
 	return createOwned(ctx, s, p, tExhibits, caseID, permWrite, fields, func(o *op) (err error) {
+		// Under the writer lock: a file removed as unused
+		// (RemoveUnusedExhibitFile) cannot vanish after this check.
+		if err := s.exhibitFilesPresent([]Exhibit{{SHA256: sum, Size: size}}); err != nil {
+			return fmt.Errorf("casestore: exhibit file %s left the exhibit store while it was added (removed as unused?); add it again: %w",
+				sum, err)
+		}
 		fields["provenance"], err = checkProvenance("provenance", withActor(prov, p, o.now))
 		return err
 	}, exhibitFromRow)
@@ -157,10 +177,18 @@ func (s *Store) AddExhibitWithProvenance(ctx context.Context, p Principal, caseI
 // refers to them by SHA-256). The principal must be allowed to change case
 // content.
 func (s *Store) StoreExhibitFile(ctx context.Context, p Principal, r io.Reader) (sha256Hex string, size int64, err error) {
+	f, err := s.StoreExhibitContent(ctx, p, r)
+	return f.SHA256, f.Size, err
+}
+
+// StoreExhibitContent is StoreExhibitFile that also says whether the
+// content is new to the exhibit store, so that an importer that fails
+// later removes only the files it added (RemoveUnusedExhibitFile).
+func (s *Store) StoreExhibitContent(ctx context.Context, p Principal, r io.Reader) (StoredFile, error) {
 	if err := s.read(ctx, p, func(o *op) error {
 		return o.allow(permWrite, "store an exhibit file", "exhibit", 0, p.AgencyID, 0)
 	}); err != nil {
-		return "", 0, err
+		return StoredFile{}, err
 	}
 	return s.putFile(r)
 }
@@ -169,10 +197,52 @@ func (s *Store) StoreExhibitFile(ctx context.Context, p Principal, r io.Reader) 
 // operation, without a principal: restoring a backup into an empty store,
 // before its rows are loaded. It returns the content's SHA-256 and size.
 func (s *Store) PutExhibitFile(ctx context.Context, r io.Reader) (sha256Hex string, size int64, err error) {
+	f, err := s.PutExhibitContent(ctx, r)
+	return f.SHA256, f.Size, err
+}
+
+// PutExhibitContent is PutExhibitFile that also says whether the content
+// is new to the exhibit store.
+func (s *Store) PutExhibitContent(ctx context.Context, r io.Reader) (StoredFile, error) {
 	if err := ctx.Err(); err != nil {
-		return "", 0, err
+		return StoredFile{}, err
 	}
 	return s.putFile(r)
+}
+
+// RemoveUnusedExhibitFile removes the file of content sum (lower-case hex
+// SHA-256) from the exhibit store when no exhibit row refers to it, and
+// says whether it did. It is an installation operation for clean-up after
+// a failed import or restore: call it only for files that operation added
+// (StoredFile.New). The check and the removal hold the store's writer lock,
+// and adding an exhibit checks its file under the same lock, so a
+// concurrent upload of the same content is never left without its file.
+// A missing file is not an error.
+func (s *Store) RemoveUnusedExhibitFile(ctx context.Context, sum string) (bool, error) {
+	path, err := s.exhibitPath(sum)
+	if err != nil {
+		return false, invalid("sha256", "%v", err)
+	}
+	removed := false
+	err = s.write(ctx, system, func(o *op) error {
+		var n int64
+		if err := o.tx.QueryRowContext(ctx, s.d.q(`SELECT COUNT(*) FROM exhibits WHERE sha256 = ?`), sum).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		err := os.Remove(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		removed = err == nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("casestore: remove unused exhibit file %s: %w", sum, err)
+	}
+	return removed, nil
 }
 
 // GetExhibit returns an exhibit's metadata.

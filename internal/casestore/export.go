@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // ExportCase returns everything of a case: the case, its subjects, items,
@@ -85,25 +86,8 @@ func collect[T any](o *op, t *tableSpec, caseID int64, conv func(row) T, out *[]
 // imported row is audited "import". ErrConflict when the reference is
 // taken in the agency.
 func (s *Store) ImportCase(ctx context.Context, p Principal, rec *CaseRecords, origin Origin) (Case, error) {
-	if rec == nil {
-		return Case{}, invalid("records", "none")
-	}
-	if err := checkImport(rec, origin); err != nil {
+	if err := CheckImport(rec, origin); err != nil {
 		return Case{}, err
-	}
-	for i, ex := range rec.Exhibits {
-		path, err := s.exhibitPath(ex.SHA256)
-		if err != nil {
-			return Case{}, invalid(fmt.Sprintf("exhibits[%d]", i), "%v", err)
-		}
-		st, err := os.Stat(path)
-		if errors.Is(err, os.ErrNotExist) {
-			return Case{}, invalid(fmt.Sprintf("exhibits[%d]", i), "file %s is not in the exhibit store (StoreExhibitFile first)", ex.SHA256)
-		} else if err != nil {
-			return Case{}, fmt.Errorf("casestore: import: %w", err)
-		} else if st.Size() != ex.Size {
-			return Case{}, invalid(fmt.Sprintf("exhibits[%d]", i), "size %d, the stored file has %d bytes", ex.Size, st.Size())
-		}
 	}
 	c := rec.Case
 	var out Case
@@ -112,6 +96,11 @@ func (s *Store) ImportCase(ctx context.Context, p Principal, rec *CaseRecords, o
 			return err
 		}
 		if err := o.referenceTaken(c.Reference, 0); err != nil {
+			return err
+		}
+		// Under the writer lock: a file removed as unused
+		// (RemoveUnusedExhibitFile) cannot vanish after this check.
+		if err := s.exhibitFilesPresent(rec.Exhibits); err != nil {
 			return err
 		}
 		stamp := func(t int64) int64 {
@@ -213,6 +202,43 @@ func (s *Store) ImportCase(ctx context.Context, p Principal, rec *CaseRecords, o
 	return out, err
 }
 
+// exhibitFilesPresent checks that the file of every exhibit is in the
+// exhibit store with the exhibit's size.
+func (s *Store) exhibitFilesPresent(exs []Exhibit) error {
+	for i, ex := range exs {
+		path, err := s.exhibitPath(ex.SHA256)
+		if err != nil {
+			return invalid(fmt.Sprintf("exhibits[%d]", i), "%v", err)
+		}
+		st, err := os.Stat(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return invalid(fmt.Sprintf("exhibits[%d]", i), "file %s is not in the exhibit store (StoreExhibitFile first)", ex.SHA256)
+		} else if err != nil {
+			return fmt.Errorf("casestore: import: %w", err)
+		} else if st.Size() != ex.Size {
+			return invalid(fmt.Sprintf("exhibits[%d]", i), "size %d, the stored file has %d bytes", ex.Size, st.Size())
+		}
+	}
+	return nil
+}
+
+// CheckImport validates the records of an import as ImportCase does
+// before it touches the store: the origin, the case and every record, that
+// item ids are unique and notes and tags refer to items of the records,
+// and that every exhibit names its content by a lower-case hex SHA-256.
+// What it cannot check without the store (the reference free in the
+// agency, the permission, the exhibit files present) ImportCase checks in
+// its transaction. An importer calls it before it stores any exhibit file.
+// It may complete rec as ImportCase would (a missing case status is
+// "open"). Errors match ErrInvalid and name the record
+// ("casestore: invalid notes[2].text: empty").
+func CheckImport(rec *CaseRecords, origin Origin) error {
+	if rec == nil {
+		return invalid("records", "none")
+	}
+	return checkImport(rec, origin)
+}
+
 // checkImport validates every record of an import before anything is
 // written.
 func checkImport(rec *CaseRecords, origin Origin) error {
@@ -240,6 +266,7 @@ func checkImport(rec *CaseRecords, origin Origin) error {
 			return at("subjects", i, err)
 		}
 	}
+	items := map[int64]bool{}
 	for i := range rec.Items {
 		if err := checkItem(&rec.Items[i]); err != nil {
 			return at("items", i, err)
@@ -247,15 +274,25 @@ func checkImport(rec *CaseRecords, origin Origin) error {
 		if _, err := checkProvenance("provenance", rec.Items[i].Provenance); err != nil {
 			return at("items", i, err)
 		}
+		if items[rec.Items[i].ID] {
+			return invalid(fmt.Sprintf("items[%d].id", i), "%d is given twice", rec.Items[i].ID)
+		}
+		items[rec.Items[i].ID] = true
 	}
 	for i, n := range rec.Notes {
 		if err := checkText("text", n.Text, 1, maxLongText, false); err != nil {
 			return at("notes", i, err)
 		}
+		if n.ItemID != 0 && !items[n.ItemID] {
+			return invalid(fmt.Sprintf("notes[%d].item_id", i), "item %d is not in the case", n.ItemID)
+		}
 	}
 	for i, t := range rec.Tags {
 		if err := checkText("label", t.Label, 1, maxLabel, true); err != nil {
 			return at("tags", i, err)
+		}
+		if !items[t.ItemID] {
+			return invalid(fmt.Sprintf("tags[%d].item_id", i), "item %d is not in the case", t.ItemID)
 		}
 		if err := checkText("category", t.Category, 0, maxName, true); err != nil {
 			return at("tags", i, err)
@@ -275,6 +312,9 @@ func checkImport(rec *CaseRecords, origin Origin) error {
 		}
 		if ex.Size < 0 || len(ex.TSAToken) > 1<<20 {
 			return invalid(fmt.Sprintf("exhibits[%d]", i), "bad size or token")
+		}
+		if len(ex.SHA256) != 64 || strings.Trim(ex.SHA256, "0123456789abcdef") != "" {
+			return invalid(fmt.Sprintf("exhibits[%d].sha256", i), "%q is not a lower-case hex SHA-256", ex.SHA256)
 		}
 	}
 	for i := range rec.Tasks {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -85,6 +86,8 @@ type Store struct {
 	opt Options
 	log *slog.Logger
 	wmu sync.Mutex // SQLite: one writer at a time within the process
+	// fails aggregates failed authentications (authfail.go).
+	fails failLog
 }
 
 // Open opens the store at dsn, creating or upgrading its schema: a
@@ -142,8 +145,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close writes the failed authentications still counted in memory
+// (FlushAuthFailures) and closes the database.
+func (s *Store) Close() error {
+	ferr := s.FlushAuthFailures(context.Background())
+	return errors.Join(ferr, s.db.Close())
+}
 
 // Backend names the database: "sqlite" or "postgresql".
 func (s *Store) Backend() string { return s.d.String() }

@@ -151,7 +151,7 @@ func TestVerifyKeysAndTokens(t *testing.T) {
 	ctx := context.Background()
 	// Another installation's key is not trusted.
 	other := must[*VerifyReport](t)(e.s.Verify(ctx, Verifier{SigningKeys: nil}))
-	if !other.OK() || len(other.Unchecked) != 2 {
+	if !other.OK() || len(other.Unchecked) != 3 {
 		t.Fatalf("without keys and verifier: %+v", other)
 	}
 	wrongKey := make([]byte, 32)

@@ -357,13 +357,22 @@ type Checkpoint struct {
 // SigningKeys are the installation's trusted public keys: a checkpoint
 // signed by another key is a problem. VerifyToken checks an RFC 3161 token
 // over a digest; nil leaves tokens unchecked (said in the report).
+//
+// Anchors are checkpoints the caller kept outside the database (e.g. every
+// checkpoint appended to an append-only file with AppendAnchor, read back
+// with ReadAnchors). Whoever can write the database can rewrite the log
+// with a recomputed chain and delete its checkpoint rows; they cannot
+// change an anchor kept elsewhere, so Verify checks every anchor against
+// the log: signed by one of SigningKeys, the log's record at its seq
+// having the hash it signs, its checkpoint row present, its token.
 type Verifier struct {
 	SigningKeys []ed25519.PublicKey
 	VerifyToken func(token, digest []byte) error
+	Anchors     []Checkpoint
 }
 
 // VerifyReport is the outcome of Verify. Problems are in order: the log,
-// the checkpoints, the stored objects, the exhibit files. Unchecked says
+// the checkpoints, the anchors, the stored objects, the exhibit files. Unchecked says
 // what could not be checked (no key, no token verifier); it is not a
 // problem in itself.
 type VerifyReport struct {
@@ -371,6 +380,8 @@ type VerifyReport struct {
 	HeadSeq     int64    `json:"head_seq"`
 	HeadHash    string   `json:"head_hash"`
 	Checkpoints int      `json:"checkpoints"`
+	Anchors     int      `json:"anchors"`  // anchors checked (Verifier.Anchors)
+	Anchored    int64    `json:"anchored"` // the highest seq a valid anchor vouches for (0: none)
 	Objects     int      `json:"objects"`
 	Exhibits    int      `json:"exhibits"`
 	Problems    []string `json:"problems"`

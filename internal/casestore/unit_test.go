@@ -86,6 +86,11 @@ func TestPolicy(t *testing.T) {
 		{RoleAdmin, permAdmin, ag, 0, nil},
 		{RoleAdmin, permWrite, ag, 0, nil},
 		{RoleAdmin, permAdmin, other, 0, ErrNotFound},
+		{RoleAdmin, permAudit, ag, 0, nil},
+		{RoleReviewer, permAudit, ag, 0, nil},
+		{RoleInvestigator, permAudit, ag, 0, ErrForbidden},
+		{RoleReadOnly, permAudit, ag, 0, ErrForbidden},
+		{RoleReviewer, permAudit, other, 0, ErrNotFound},
 		{"root", permRead, ag, 0, ErrUnauthorized},
 	} {
 		got, _ := decide(p(tc.role), tc.pm, tc.agency, tc.owner)

@@ -13,8 +13,8 @@ import (
 
 // auditedTables are the tables whose every row Verify compares with the
 // audit log.
-var auditedTables = []*tableSpec{tAgencies, tUsers, tTokens, tCases, tSubjects, tItems, tNotes, tTags, tFindings,
-	tExhibits, tTasks, tCheckpoints}
+var auditedTables = []*tableSpec{tAgencies, tUsers, tTokens, tSessions, tCases, tSubjects, tItems, tNotes, tTags,
+	tFindings, tExhibits, tTasks, tCheckpoints}
 
 // stateActions are the actions after which a record's object_hash is the
 // object's state (empty after a delete).
@@ -40,20 +40,31 @@ type objState struct {
 //  2. every checkpoint: its digest, its Ed25519 signature, its key among
 //     v.SigningKeys (when given), the hash it signs equal to the log's
 //     record at its seq, its time-stamp token (when v.VerifyToken is set);
-//  3. every live row of every audited table: its canonical hash equal to
-//     the object_hash of the latest audit record of that object, and every
-//     object the log says exists present;
-//  4. every exhibit: its file's SHA-256 (and its token).
+//  3. every anchor of v.Anchors (checkpoints kept outside the database):
+//     its signature by one of v.SigningKeys, the log's record at its seq
+//     having the hash it signs (a log rewritten with a recomputed chain
+//     and its checkpoints deleted fails here), its checkpoint still in the
+//     database, its time-stamp token (when v.VerifyToken is set);
+//  4. every live row of every audited table (sessions included): its
+//     canonical hash equal to the object_hash of the latest audit record
+//     of that object, and every object the log says exists present;
+//  5. every exhibit: its file's SHA-256 (and its token).
 //
 // Problems name the record or object plainly, e.g. "audit record 17: hash
-// does not match its content". The error is for failures to read the
-// store, not for what Verify finds.
+// does not match its content". The report's Anchored is the highest seq an
+// anchor vouches for; Unchecked says which records no anchor covers yet.
+// The error is for failures to read the store, not for what Verify finds.
 func (s *Store) Verify(ctx context.Context, v Verifier) (*VerifyReport, error) {
 	tx, err := s.db.BeginTx(ctx, s.d.snapshot())
 	if err != nil {
 		return nil, fmt.Errorf("casestore: verify: %w", err)
 	}
 	defer tx.Rollback()
+	return s.verifyIn(ctx, tx, v)
+}
+
+// verifyIn is Verify in transaction tx (a snapshot, or Load's own).
+func (s *Store) verifyIn(ctx context.Context, tx *sql.Tx, v Verifier) (*VerifyReport, error) {
 	rep := &VerifyReport{Problems: []string{}}
 	add := func(format string, args ...any) { rep.Problems = append(rep.Problems, fmt.Sprintf(format, args...)) }
 
@@ -62,9 +73,12 @@ func (s *Store) Verify(ctx context.Context, v Verifier) (*VerifyReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("casestore: verify: read checkpoints: %w", err)
 	}
-	signed := map[int64]string{}
+	signed := map[int64]string{} // seq → the log's hash there, for checkpoints and anchors
 	for _, c := range cps {
 		signed[c.int("seq")] = ""
+	}
+	for _, a := range v.Anchors {
+		signed[a.Seq] = ""
 	}
 
 	// 1. The log.
@@ -174,7 +188,75 @@ func (s *Store) Verify(ctx context.Context, v Verifier) (*VerifyReport, error) {
 		}
 	}
 
-	// 3. Objects.
+	// 3. Anchors.
+	stored := map[string]bool{}
+	for _, r := range cps {
+		c := checkpointFromRow(r)
+		stored[anchorKey(c)] = true
+	}
+	for _, a := range v.Anchors {
+		rep.Anchors++
+		name := fmt.Sprintf("checkpoint anchor of record %d", a.Seq)
+		digest, err := CheckpointDigest(a.Seq, a.HeadHash)
+		if err != nil {
+			add("%s: head hash is not a SHA-256", name)
+			continue
+		}
+		ok := false
+		switch {
+		case len(a.PublicKey) != ed25519.PublicKeySize:
+			add("%s: public key is not an Ed25519 key", name)
+		case len(v.SigningKeys) == 0:
+			add("%s: no trusted signing key given to check its signature", name)
+		case !trusted[hex.EncodeToString(a.PublicKey)]:
+			add("%s: signed by key %.12s…, which is not a trusted signing key", name, KeyID(a.PublicKey))
+		case !ed25519.Verify(a.PublicKey, digest, a.Signature):
+			add("%s: signature does not verify", name)
+		default:
+			ok = true
+		}
+		switch h := signed[a.Seq]; {
+		case a.Seq == 0 && a.HeadHash == zeroHash:
+		case a.Seq < 0:
+			add("%s: negative seq", name)
+			ok = false
+		case a.Seq > last:
+			add("%s: the log ends at record %d (the log was truncated or rewritten)", name, last)
+			ok = false
+		case h == "":
+			add("%s: the log has no record %d (the log was rewritten)", name, a.Seq)
+			ok = false
+		case h != a.HeadHash:
+			add("%s: the log's record %d has hash %.12s…, the anchor says %.12s… (the log was rewritten)", name, a.Seq, h, a.HeadHash)
+			ok = false
+		}
+		if !stored[anchorKey(a)] {
+			add("%s: its checkpoint (id %d) is missing from the database", name, a.ID)
+		}
+		if len(a.TSAToken) > 0 {
+			if v.VerifyToken == nil {
+				tokensUnchecked++
+			} else if err := v.VerifyToken(a.TSAToken, digest); err != nil {
+				add("%s: time-stamp token does not verify: %v", name, err)
+			}
+		}
+		if ok && a.Seq > rep.Anchored {
+			rep.Anchored = a.Seq
+		}
+	}
+	if last > rep.Anchored {
+		span := fmt.Sprintf("records %d–%d are", rep.Anchored+1, last)
+		if rep.Anchored+1 == last {
+			span = fmt.Sprintf("record %d is", last)
+		}
+		if len(v.Anchors) == 0 {
+			rep.Unchecked = append(rep.Unchecked, span+" not anchored (no checkpoint anchors given)")
+		} else {
+			rep.Unchecked = append(rep.Unchecked, span+" not anchored yet")
+		}
+	}
+
+	// 4. Objects.
 	seen := map[objKey]bool{}
 	var exhibits []row
 	for _, t := range auditedTables {
@@ -219,7 +301,7 @@ func (s *Store) Verify(ctx context.Context, v Verifier) (*VerifyReport, error) {
 		add("%s %d: missing (audit record %d says it exists: deleted behind Vestigo's back)", k.typ, k.id, latest[k].seq)
 	}
 
-	// 4. Exhibit files.
+	// 5. Exhibit files.
 	if len(exhibits) > 0 && s.opt.ExhibitDir == "" {
 		rep.Unchecked = append(rep.Unchecked, "exhibit files: no ExhibitDir configured")
 	}
@@ -266,4 +348,9 @@ func (s *Store) Verify(ctx context.Context, v Verifier) (*VerifyReport, error) {
 		rep.Unchecked = append(rep.Unchecked, fmt.Sprintf("%d time-stamp tokens: no token verifier given", tokensUnchecked))
 	}
 	return rep, nil
+}
+
+// anchorKey identifies a checkpoint by what it signs and its signature.
+func anchorKey(c Checkpoint) string {
+	return fmt.Sprintf("%d/%s/%x", c.Seq, c.HeadHash, c.Signature)
 }

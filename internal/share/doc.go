@@ -32,15 +32,22 @@
 //     says KnownSender false). case.json is parsed strictly (no unknown
 //     fields, one JSON value, no larger than the casepack entry limit) and
 //     must name the manifest's case; every exhibit must have its file in the
-//     package with its SHA-256 and size, and every file must be referenced.
-//     Only then are the files stored (casestore.StoreExhibitFile) and the
-//     case created (casestore.ImportCase, one transaction) with its origin:
-//     the manifest's origin agency, the package digest and the sender's key
-//     id. A failed import leaves no case behind; exhibit files stored before
-//     a late failure stay in the content-addressed exhibit store, attached
-//     to nothing. The sender's audit records are not written into the
-//     recipient's log (ImportCase records its own "import" records); they
-//     are returned in the report, and stay in the package file.
+//     package with its SHA-256 and size, and every file must be referenced;
+//     every record must pass casestore.CheckImport (what ImportCase checks
+//     before it touches the store; a refusal matches both ErrFormat and
+//     casestore.ErrInvalid). Only then are the files stored
+//     (casestore.StoreExhibitContent) and the case created
+//     (casestore.ImportCase, one transaction) with its origin: the
+//     manifest's origin agency, the package digest and the sender's key
+//     id. A failed import leaves no case behind, and the exhibit files it
+//     added to the store are removed again (casestore.RemoveUnusedExhibitFile:
+//     only files that were not in the store before, and only while no
+//     exhibit refers to them). The sender's audit records are not written
+//     into the recipient's log (ImportCase records its own "import"
+//     records); they are returned in the report, and stay in the package
+//     file.
+//   - Export needs the right to change case content (admins and
+//     investigators): sending a whole case away is not a read.
 //
 // Redactions (Redactions lists them; an unknown name is refused with the
 // list of the valid ones). Removing a kind of object also removes the audit
@@ -62,12 +69,20 @@
 //     and the sender's user ids (created_by, case lead, task assignees).
 //
 // The audit records that remain are carried as the sender's store wrote
-// them, except under provenance.actor, whose blanked actors mean that their
-// hashes no longer recompute from the package (the sender's log keeps the
-// originals). An audit record's object_hash is a SHA-256 over the whole row
-// of its object: it reveals no field, but could confirm a guessed value of
-// a redacted field of an object that is kept (a legal basis, a label);
-// redact "audit" as well to leave nothing of the kind.
+// them, except after a field redaction. An audit record's object_hash is a
+// SHA-256 over the whole row of its object (casestore.ObjectHash): it
+// reveals no field, but would confirm a guessed value of a field removed
+// from an object that is kept (a legal basis, a label, a subject's notes,
+// an actor), and so would a record's hash and the hashes after it, which
+// commit to it through the chain. So when a field redaction (notes while
+// subjects are kept, legal_basis, item_labels, provenance.actor) applies,
+// the records of the object types concerned lose their object_hash, every
+// carried record loses its hash and prev_hash, and the manifest's
+// Redacted list says so with RedactAuditHashes ("audit.hashes"). Records
+// of other types keep their object_hash, which a recipient can check
+// against the carried objects with casestore.ObjectHash. Without a field
+// redaction every hash is carried, and the carried trail checks against
+// the objects and links record to record where records are consecutive.
 //
 // Errors: bad options match casestore.ErrInvalid ("share: invalid
 // redaction …"). Import's refusals wrap the casepack sentinels, so that

@@ -57,7 +57,9 @@ func checkKeys(k *casepack.Keys) error {
 // Export writes case caseID as a package for opt.Recipient, signed with k,
 // to w, and returns its manifest. Everything the options say is checked
 // before the case is read; the read is audited by the store ("export" of
-// the case, and of each exhibit file).
+// the case, and of each exhibit file). Exporting needs the right to change
+// case content (admins and investigators: casestore.ExportCase refuses
+// anyone else with ErrForbidden, audited).
 func Export(ctx context.Context, st *casestore.Store, p casestore.Principal, caseID int64, k *casepack.Keys,
 	opt ExportOptions, w io.Writer) (*casepack.Manifest, error) {
 	redacted, err := parseRedactions(opt.Redact)
@@ -89,14 +91,13 @@ func Export(ctx context.Context, st *casestore.Store, p casestore.Principal, cas
 		Recipient:      to.String(),
 		Created:        opt.Now.UTC(),
 		VestigoVersion: opt.Version,
-		Redacted:       redacted,
 	}
 
 	rec, err := st.ExportCase(ctx, p, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("share: export: %w", err)
 	}
-	redact(rec, redacted)
+	m.Redacted = redact(rec, redacted)
 	m = withCase(m, rec.Case.Reference, rec.Case.Title)
 
 	entries := []casepack.Entry{{Path: SenderFile, Data: ident}}

@@ -81,31 +81,55 @@ func Import(ctx context.Context, st *casestore.Store, p casestore.Principal, r i
 			rep.Sender = *c.sender
 		}
 	}
+	origin := casestore.Origin{Agency: pkg.Manifest.OriginAgency, PackageDigest: pkg.Digest, SenderKeyID: rep.SenderKeyID}
+	// Every record is checked as ImportCase will check it before a file is
+	// stored: a package whose records are refused stores nothing.
+	if err := casestore.CheckImport(c.rec, origin); err != nil {
+		return nil, fmt.Errorf("share: import: %w: %s: %w", casepack.ErrFormat, CaseFile, err)
+	}
 	if err := referenceFree(ctx, st, p, c.rec.Case.Reference); err != nil {
 		return nil, err
+	}
+	var added []string // files this import added to the exhibit store
+	fail := func(err error) (*ImportReport, error) {
+		return nil, errors.Join(err, removeAdded(ctx, st, added))
 	}
 	for _, ex := range c.rec.Exhibits {
 		data, ok := c.files[ex.SHA256]
 		if !ok {
 			continue // stored already (two exhibits of one content)
 		}
-		sum, size, err := st.StoreExhibitFile(ctx, p, bytes.NewReader(data))
+		f, err := st.StoreExhibitContent(ctx, p, bytes.NewReader(data))
 		if err != nil {
-			return nil, fmt.Errorf("share: import: store exhibit file %s: %w", ex.SHA256, err)
+			return fail(fmt.Errorf("share: import: store exhibit file %s: %w", ex.SHA256, err))
 		}
-		if sum != ex.SHA256 || size != ex.Size {
-			return nil, fmt.Errorf("share: import: exhibit file %s was stored as %s (%d bytes)", ex.SHA256, sum, size)
+		if f.New {
+			added = append(added, f.SHA256)
+		}
+		if f.SHA256 != ex.SHA256 || f.Size != ex.Size {
+			return fail(fmt.Errorf("share: import: exhibit file %s was stored as %s (%d bytes)", ex.SHA256, f.SHA256, f.Size))
 		}
 		delete(c.files, ex.SHA256)
 		rep.Files++
 	}
-	origin := casestore.Origin{Agency: pkg.Manifest.OriginAgency, PackageDigest: pkg.Digest, SenderKeyID: rep.SenderKeyID}
 	if rep.Case, err = st.ImportCase(ctx, p, c.rec, origin); err != nil {
-		return nil, fmt.Errorf("share: import: %w", err)
+		return fail(fmt.Errorf("share: import: %w", err))
 	}
 	rep.Exhibits, rep.Items, rep.Findings = len(c.rec.Exhibits), len(c.rec.Items), len(c.rec.Findings)
 	rep.AuditRecords, rep.SenderAudit = len(c.rec.Audit), c.rec.Audit
 	return rep, nil
+}
+
+// removeAdded removes, after a failed import, the exhibit files the import
+// added, unless an exhibit of the store refers to them by now.
+func removeAdded(ctx context.Context, st *casestore.Store, added []string) error {
+	var errs []error
+	for _, sum := range added {
+		if _, err := st.RemoveUnusedExhibitFile(context.WithoutCancel(ctx), sum); err != nil {
+			errs = append(errs, fmt.Errorf("share: import: clean up: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // referenceFree refuses a case reference the principal's agency already

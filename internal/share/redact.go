@@ -22,6 +22,14 @@ const (
 	RedactProvenanceActor = "provenance.actor"
 )
 
+// RedactAuditHashes is added to the manifest's Redacted list, never given
+// as an option: a field redaction (notes of subjects, legal_basis,
+// item_labels, provenance.actor) removed a field of an object whose audit
+// records are carried, so their object_hash, and the hash and prev_hash of
+// every carried record (which commit to it through the chain), are left
+// out: they would confirm a guessed value of the removed field.
+const RedactAuditHashes = "audit.hashes"
+
 // Redactions lists the valid redaction names, sorted.
 func Redactions() []string {
 	out := []string{RedactNotes, RedactSubjects, RedactTasks, RedactExhibits, RedactAudit, RedactTags,
@@ -52,16 +60,22 @@ func parseRedactions(names []string) ([]string, error) {
 var readActions = []string{casestore.ActionView, casestore.ActionExport, casestore.ActionDenied}
 
 // redact removes from rec what the (valid) redactions name, and the
-// audit records of reads.
-func redact(rec *casestore.CaseRecords, names []string) {
+// audit records of reads, and returns the manifest's Redacted list: names,
+// with RedactAuditHashes when hashes of the carried audit records were
+// left out.
+func redact(rec *casestore.CaseRecords, names []string) []string {
 	has := func(n string) bool { return slices.Contains(names, n) }
 	dropTypes := []string{}
+	// hashTypes are the object types a field redaction changed and whose
+	// records stay: their object hashes would confirm a guess.
+	hashTypes := []string{}
 	if has(RedactNotes) {
 		rec.Notes = []casestore.Note{}
 		for i := range rec.Subjects {
 			rec.Subjects[i].Notes = ""
 		}
 		dropTypes = append(dropTypes, "note")
+		hashTypes = append(hashTypes, "subject")
 	}
 	if has(RedactSubjects) {
 		rec.Subjects = []casestore.Subject{}
@@ -85,11 +99,17 @@ func redact(rec *casestore.CaseRecords, names []string) {
 	}
 	if has(RedactLegalBasis) {
 		rec.Case.LegalBasis = ""
+		hashTypes = append(hashTypes, "case")
 	}
 	if has(RedactItemLabels) {
 		for i := range rec.Items {
 			rec.Items[i].Label = ""
 		}
+		hashTypes = append(hashTypes, "item")
+	}
+	if has(RedactProvenanceActor) {
+		// The actor and the user ids are fields of every kind of object.
+		hashTypes = append(hashTypes, "case", "subject", "item", "note", "tag", "finding", "exhibit", "task")
 	}
 	audit := make([]casestore.AuditRecord, 0, len(rec.Audit))
 	if !has(RedactAudit) {
@@ -100,6 +120,22 @@ func redact(rec *casestore.CaseRecords, names []string) {
 		}
 	}
 	rec.Audit = audit
+	out := slices.Clone(names)
+	hashTypes = slices.DeleteFunc(hashTypes, func(t string) bool { return slices.Contains(dropTypes, t) })
+	if len(hashTypes) > 0 && !has(RedactAudit) {
+		// A record's hash commits to its object_hash, and the next record's
+		// prev_hash and hash to that hash, and so on down the chain: with
+		// the records carried in a row, any kept hash after a changed object
+		// would confirm a guess. So none is kept.
+		for i := range rec.Audit {
+			if slices.Contains(hashTypes, rec.Audit[i].ObjectType) {
+				rec.Audit[i].ObjectHash = ""
+			}
+			rec.Audit[i].Hash, rec.Audit[i].PrevHash = "", ""
+		}
+		out = append(out, RedactAuditHashes)
+		slices.Sort(out)
+	}
 	if has(RedactProvenanceActor) {
 		rec.Case.CreatedBy, rec.Case.LeadUserID = 0, 0
 		for i := range rec.Subjects {
@@ -130,4 +166,5 @@ func redact(rec *casestore.CaseRecords, names []string) {
 			rec.Audit[i].Actor, rec.Audit[i].ActorID = "", 0
 		}
 	}
+	return out
 }

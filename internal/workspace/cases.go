@@ -3,6 +3,8 @@ package workspace
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -401,4 +403,63 @@ func (w *Workspace) ResolveItem(r ItemRequest) (casestore.Item, error) {
 		return casestore.Item{}, err
 	}
 	return it, nil
+}
+
+// AnchorsPath is the append-only file of the checkpoints of the case store
+// dsn, kept outside the database: whoever can rewrite the database cannot
+// rewrite these with it. Copy it off the machine from time to time.
+func (w *Workspace) AnchorsPath(dsn string) string {
+	sum := sha256.Sum256([]byte(w.CaseDSN(dsn)))
+	return filepath.Join(w.dir, "audit", "anchors-"+hex.EncodeToString(sum[:6])+".jsonl")
+}
+
+// AppendAnchor appends a checkpoint to the anchor file of the case store.
+func (w *Workspace) AppendAnchor(dsn string, cp casestore.Checkpoint) error {
+	path := w.AnchorsPath(dsn)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("workspace: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("workspace: %w", err)
+	}
+	if err := casestore.AppendAnchor(f, cp); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("workspace: %w", err)
+	}
+	return f.Close()
+}
+
+// Anchors reads the anchor file of the case store (none yet: nil).
+func (w *Workspace) Anchors(dsn string) ([]casestore.Checkpoint, error) {
+	f, err := os.Open(w.AnchorsPath(dsn))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("workspace: %w", err)
+	}
+	defer f.Close()
+	return casestore.ReadAnchors(f)
+}
+
+// Verifier is what checks the case store dsn: the installation's public
+// signing key, the anchors and, with a TSA, its CA.
+func (w *Workspace) Verifier(dsn string, ts *TSAConfig) (casestore.Verifier, error) {
+	var v casestore.Verifier
+	var err error
+	if v.SigningKeys, err = w.SigningKeys(); err != nil {
+		return v, err
+	}
+	if v.Anchors, err = w.Anchors(dsn); err != nil {
+		return v, err
+	}
+	if ts != nil {
+		v.VerifyToken = ts.VerifyToken
+	}
+	return v, nil
 }
