@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vestigo-forensics/vestigo/internal/casepack"
 	"github.com/vestigo-forensics/vestigo/internal/casestore"
 )
 
@@ -195,49 +196,21 @@ func putStaged(ctx context.Context, st *casestore.Store, path, sum string) (bool
 	return got.New, nil
 }
 
-// countingReader passes at most max bytes of r and fails once r has more.
-type countingReader struct {
-	r        io.Reader
-	n, max   int64
-	exceeded bool
-	what     string
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if c.exceeded {
-		return 0, c.err()
-	}
-	if room := c.max - c.n + 1; int64(len(p)) > room {
-		p = p[:room]
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if c.n > c.max {
-		c.exceeded = true
-		return n - int(c.n-c.max), c.err()
-	}
-	return n, err
-}
-
-func (c *countingReader) err() error {
-	return fmt.Errorf("%w: %s is over %d bytes", ErrTooLarge, c.what, c.max)
-}
-
 // readArchive reads a backup, checks every entry against the manifest and
 // stages the files under dir (store.jsonl, exhibits/<sha256>). It returns
 // the manifest once everything is verified. Errors wrap ErrFormat,
 // ErrCorrupt, ErrUnsafePath or ErrTooLarge.
 func readArchive(ctx context.Context, r io.Reader, lim Limits, dir string) (*Manifest, error) {
-	raw := &countingReader{r: r, max: lim.MaxBackup, what: "the backup"}
+	raw := casepack.NewBoundedReader(r, lim.MaxBackup, "the backup", ErrTooLarge)
 	br := bufio.NewReader(raw) // gzip reads no further than its stream from a ByteReader
 	// classify names a limit first, then what the layer above found.
-	var plain *countingReader
+	var plain *casepack.BoundedReader
 	classify := func(err error) error {
 		switch {
-		case raw.exceeded:
-			return raw.err()
-		case plain != nil && plain.exceeded:
-			return plain.err()
+		case raw.Exceeded():
+			return raw.Err()
+		case plain != nil && plain.Exceeded():
+			return plain.Err()
 		case errors.Is(err, ErrFormat), errors.Is(err, ErrCorrupt), errors.Is(err, ErrUnsafePath), errors.Is(err, ErrTooLarge):
 			return err
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -251,7 +224,7 @@ func readArchive(ctx context.Context, r io.Reader, lim Limits, dir string) (*Man
 		return nil, classify(fmt.Errorf("%w: not gzip: %v", ErrFormat, err))
 	}
 	zr.Multistream(false)
-	plain = &countingReader{r: zr, max: lim.MaxUncompressed, what: "the uncompressed archive"}
+	plain = casepack.NewBoundedReader(zr, lim.MaxUncompressed, "the uncompressed archive", ErrTooLarge)
 	tr := tar.NewReader(plain)
 
 	h, err := tr.Next()

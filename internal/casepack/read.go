@@ -91,15 +91,33 @@ func (p *Package) Sender(known []Identity) (Identity, error) {
 	return Identity{}, p.VerifySender(keys)
 }
 
-// countingReader passes at most max bytes of r and fails once r has more.
-type countingReader struct {
+// BoundedReader passes at most max bytes of its reader and fails, with an
+// error wrapping its tooLarge sentinel, once the reader has more: the
+// guard of every archive reader (packages here, backups in package backup).
+type BoundedReader struct {
 	r        io.Reader
 	n, max   int64
 	exceeded bool
 	what     string
+	tooLarge error
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
+// NewBoundedReader bounds r to max bytes; what names it in the error, which
+// wraps tooLarge (ErrTooLarge when nil).
+func NewBoundedReader(r io.Reader, max int64, what string, tooLarge error) *BoundedReader {
+	if tooLarge == nil {
+		tooLarge = ErrTooLarge
+	}
+	return &BoundedReader{r: r, max: max, what: what, tooLarge: tooLarge}
+}
+
+// Exceeded says whether the reader went past its bound.
+func (c *BoundedReader) Exceeded() bool { return c.exceeded }
+
+// Err is the error of a reader past its bound.
+func (c *BoundedReader) Err() error { return c.err() }
+
+func (c *BoundedReader) Read(p []byte) (int, error) {
 	if c.exceeded {
 		return 0, c.err()
 	}
@@ -115,8 +133,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *countingReader) err() error {
-	return fmt.Errorf("%w: %s is over %d bytes", ErrTooLarge, c.what, c.max)
+func (c *BoundedReader) err() error {
+	return fmt.Errorf("%w: %s is over %d bytes", c.tooLarge, c.what, c.max)
 }
 
 // errRecorder remembers the first error other than io.EOF of its reader.
@@ -143,9 +161,9 @@ func Read(r io.Reader, ids []age.Identity, lim Limits) (*Package, error) {
 		return nil, fmt.Errorf("casepack: %w: no identity to decrypt with", ErrNotForYou)
 	}
 	digest := sha256.New()
-	raw := &countingReader{r: io.TeeReader(r, digest), max: lim.MaxPackage, what: "the package"}
+	raw := NewBoundedReader(io.TeeReader(r, digest), lim.MaxPackage, "the package", nil)
 	var payload *errRecorder
-	var plain *countingReader
+	var plain *BoundedReader
 	// classify names the layer at fault: a limit first, then the age
 	// payload (truncated or modified ciphertext), then what the layer
 	// above found.
@@ -178,7 +196,7 @@ func Read(r io.Reader, ids []age.Identity, lim Limits) (*Package, error) {
 	if err != nil {
 		return nil, classify(fmt.Errorf("not gzip: %w", err))
 	}
-	plain = &countingReader{r: zr, max: lim.MaxUncompressed, what: "the uncompressed archive"}
+	plain = NewBoundedReader(zr, lim.MaxUncompressed, "the uncompressed archive", nil)
 	p, err := readArchive(plain, ids, lim)
 	if err != nil {
 		return nil, classify(err)
