@@ -40,7 +40,8 @@ var layers = map[string]int{
 	"internal/pgtest":    6, // test harness: a real PostgreSQL; imported by tests only
 	"internal/tsatest":   6, // test harness: a local RFC 3161 TSA (openssl ts); imported by tests only
 	"internal/api":       7, // the REST API of vestigo serve
-	"cmd/vestigo":        8, // interfaces (CLI; web later)
+	"internal/web":       7, // the browser workspace in front of the API
+	"cmd/vestigo":        8, // interfaces (CLI, the team server)
 }
 
 // testHarness are packages that only tests may import.

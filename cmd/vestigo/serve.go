@@ -17,6 +17,7 @@ import (
 
 	"github.com/vestigo-forensics/vestigo/internal/api"
 	"github.com/vestigo-forensics/vestigo/internal/casestore"
+	"github.com/vestigo-forensics/vestigo/internal/web"
 	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
@@ -39,11 +40,14 @@ func (a *app) serveCommand() *cobra.Command {
 		checkpointEvery time.Duration
 		trustedProxies  []string
 		secureCookies   bool
+		webDir          string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the team server: the JSON API for queries and case management",
-		Long: `Run the team server on --addr: a versioned JSON API under /api/v1/ for every
+		Short: "Run the team server: the web workspace and the JSON API",
+		Long: `Run the team server on --addr: the web workspace at / (search, address,
+transaction, block, entity and case pages, the fund-flow graph), and a
+versioned JSON API under /api/v1/ for every
 question the command line answers (the same JSON as --json) and for case
 management (cases, items, notes, findings, exhibits, tasks, the audit log,
 users and tokens), described by /api/v1/openapi.json. /healthz answers without
@@ -122,8 +126,12 @@ stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 			if err != nil {
 				return fmt.Errorf("serve: %w", err)
 			}
+			handler, err := web.Handler(web.Config{API: srv.Handler(), Dir: webDir})
+			if err != nil {
+				return err
+			}
 			hs := &http.Server{
-				Handler:           srv.Handler(),
+				Handler:           handler,
 				ReadHeaderTimeout: serveReadHeaderTimeout,
 				ReadTimeout:       serveReadTimeout,
 				WriteTimeout:      serveWriteTimeout,
@@ -131,7 +139,7 @@ stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 				MaxHeaderBytes:    serveMaxHeaderBytes,
 				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 			}
-			fmt.Fprintf(a.stdout, "serving on http://%s (api /api/v1/, health /healthz)\n", ln.Addr())
+			fmt.Fprintf(a.stdout, "serving on http://%s (workspace /, api /api/v1/, health /healthz)\n", ln.Addr())
 			done := make(chan error, 1)
 			go func() { done <- hs.Serve(ln) }()
 			if signer != nil {
@@ -163,6 +171,8 @@ stops cleanly on SIGINT or SIGTERM, finishing the requests under way.`,
 	f.BoolVar(&secureCookies, "secure-cookies", false, "always mark session cookies Secure (the server is only reached over TLS)")
 	f.Int64Var(&maxExhibit, "max-exhibit", api.DefaultMaxExhibit, "largest exhibit upload in bytes")
 	f.DurationVar(&sessionTTL, "session-ttl", api.DefaultSessionTTL, "how long a login lasts")
+	f.StringVar(&webDir, "web-dir", "", "serve the web workspace from this directory instead of the embedded build (development)")
+	_ = f.MarkHidden("web-dir")
 	return cmd
 }
 

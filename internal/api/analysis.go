@@ -123,6 +123,8 @@ type traceReq struct {
 
 	since, until time.Time
 	stopAt       []string
+	// progress, when set, hears of each hop (GET /trace/{from}/events).
+	progress func(trace.Progress) error
 }
 
 func (q *traceReq) normalise() error {
@@ -215,7 +217,7 @@ func parseWhen(name, s string) (time.Time, error) {
 func (q *traceReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
 	req := entity.TraceRequest{
 		Params: trace.Params{Direction: trace.Direction(q.Direction), Model: trace.Model(q.Model), Hops: q.Hops,
-			MinValue: q.MinValue, MaxFrontier: q.MaxFrontier},
+			MinValue: q.MinValue, MaxFrontier: q.MaxFrontier, Progress: q.progress},
 		Since: q.since, Until: q.until, StopAt: q.stopAt, Level: q.Level,
 		FollowChange: q.FollowChange, MinChangeConfidence: q.ChangeConfidence,
 	}

@@ -177,4 +177,39 @@ func (s *Server) logout(c *call) error {
 	return c.noContent()
 }
 
-func (s *Server) me(c *call) error { return c.ok(c.p) }
+// meAnswer is GET /me: the principal, the user's language and, for a
+// cookie session, its CSRF token (a reloaded page of the workspace reads
+// it here; it is never in a cookie).
+type meAnswer struct {
+	casestore.Principal
+	Language  string `json:"language"`
+	CSRFToken string `json:"csrf_token,omitempty"`
+}
+
+func (s *Server) me(c *call) error {
+	lang, err := s.store.Language(c.ctx, c.p)
+	if err != nil {
+		return err
+	}
+	a := meAnswer{Principal: c.p, Language: lang}
+	if c.sess != nil {
+		a.CSRFToken = c.sess.CSRF
+	}
+	return c.ok(a)
+}
+
+// languageBody is PUT /me/language.
+type languageBody struct {
+	Language string `json:"language"`
+}
+
+func (s *Server) setLanguage(c *call) error {
+	var b languageBody
+	if err := c.decode(&b); err != nil {
+		return err
+	}
+	if err := s.store.SetLanguage(c.ctx, c.p, b.Language); err != nil {
+		return err
+	}
+	return c.noContent()
+}

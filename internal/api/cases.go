@@ -93,7 +93,7 @@ var requestTypes = map[string]any{
 	"NewCase": newCase{}, "CasePatch": casePatch{}, "NewSubject": newSubject{}, "SubjectPatch": subjectPatch{},
 	"NewItem": newItem{}, "ItemPatch": itemPatch{}, "NewItemTag": newItemTag{}, "NewNote": newNote{}, "NotePatch": notePatch{},
 	"NewFinding": newFinding{}, "NewTask": newTask{}, "TaskPatch": taskPatch{}, "NewUser": newUser{}, "UserPatch": userPatch{},
-	"NewToken": newToken{}, "PasswordChange": passwordChange{},
+	"NewToken": newToken{}, "PasswordChange": passwordChange{}, "Language": languageBody{},
 }
 
 // list answers a list, never null.

@@ -137,6 +137,9 @@ func responses(rt *route) map[string]any {
 	switch {
 	case rt.download:
 		ok["content"] = map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+	case rt.stream:
+		ok["description"] = "server-sent events: progress {hop, frontier, txs_read, elapsed_ms}, then result (the JSON of the plain route) or error {error}"
+		ok["content"] = map[string]any{eventStreamType: map[string]any{"schema": map[string]any{"type": "string"}}}
 	case status != http.StatusNoContent:
 		ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{}}}
 	}

@@ -4,7 +4,6 @@ import (
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/index"
-	"strconv"
 )
 
 // The chain questions of the command line, answered with the JSON it
@@ -193,20 +192,9 @@ func (s *Server) runQuery(c *call, a analysis) error {
 }
 
 func (s *Server) traceGet(c *call) error {
-	q := &traceReq{From: c.v.str("from", ""), Network: c.v.str("network", ""), Direction: c.v.str("direction", ""),
-		Model: c.v.str("model", ""), Hops: int(c.v.int("hops", 0)), MinValue: uint64(c.v.int("min_value", 0)),
-		Since: c.v.str("since", ""), Until: c.v.str("until", ""), Level: c.v.str("level", ""),
-		MaxFrontier: int(c.v.int("max_frontier", 0)), FollowChange: c.v.bool("follow_change")}
-	if c.v.has("change_confidence") {
-		f, err := strconv.ParseFloat(c.v.str("change_confidence", ""), 64)
-		if err != nil {
-			return badRequest("change_confidence %q is not a number", clip(c.v.str("change_confidence", "")))
-		}
-		q.ChangeConfidence = f
-	}
-	if c.v.has("stop_at") {
-		stop := c.v.str("stop_at", "")
-		q.StopAt = &stop
+	q, err := traceQuery(c)
+	if err != nil {
+		return err
 	}
 	return s.runQuery(c, q)
 }

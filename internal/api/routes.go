@@ -78,7 +78,9 @@ type route struct {
 	// status is the status of success; download marks a file response.
 	status   int
 	download bool
-	handle   func(*call) error
+	// stream marks a text/event-stream response (server-sent events).
+	stream bool
+	handle func(*call) error
 }
 
 // success is the route's status of success.
@@ -97,11 +99,25 @@ func (s *Server) table() []*route {
 	caseID := pathID("case", "the case's id")
 	page := []param{queryInt("limit", "entries per page", 1, maxPageSize, "100"), queryInt("offset", "entries to skip", 0, 1<<31-1, "0")}
 	addr := pathStr("address", "a Bitcoin address (P2PK outputs under their P2PKH form, scripts as s-<sha256>)")
+	traceParams := []param{pathStr("from", "an address, entity:ADDRESS, entity:ID, a txid or TXID:VOUT"), networkParam,
+		queryStr("direction", "forward or backward", "forward", "forward", "backward"),
+		queryStr("model", "taint model", "haircut", "haircut", "fifo", "poison"),
+		queryInt("hops", "transactions to follow", 1, maxTraceHops, "6"),
+		queryInt("min_value", "drop tainted amounts below this many satoshis", 0, 1<<62, "0"),
+		queryStr("since", "follow only transactions at or after this time (RFC 3339 or YYYY-MM-DD)", ""),
+		queryStr("until", "follow only transactions at or before this time", ""),
+		queryStr("stop_at", `comma-separated categories where funds stop ("none": never)`, "exchange,mixing_service,defi_bridge,sanctioned"),
+		queryStr("level", "destinations per address or per entity", "address", "address", "entity"),
+		queryInt("max_frontier", "outputs expanded per hop", 1, maxFrontier, "10000"),
+		queryBool("follow_change", "follow only detected change (forward); other outputs are payments"),
+		queryStr("change_confidence", "least consensus confidence of a change output (0.5 to 1)", "0.75")}
 	rs := []*route{
 		{method: "GET", path: "/healthz", tag: "server", sum: "Liveness: answers ok without credentials", perm: permPublic, handle: s.health},
 		{method: "POST", path: v1 + "/login", tag: "session", sum: "Log in with a username and password: a session cookie and its CSRF token", perm: permPublic, body: bodyJSON, request: "Login", handle: s.login},
 		{method: "POST", path: v1 + "/logout", tag: "session", sum: "End the session of the cookie", perm: permRead, status: http.StatusNoContent, handle: s.logout},
-		{method: "GET", path: v1 + "/me", tag: "session", sum: "The authenticated principal", perm: permRead, handle: s.me},
+		{method: "GET", path: v1 + "/me", tag: "session", sum: "The authenticated principal, the user's language and the session's CSRF token", perm: permRead, handle: s.me},
+		{method: "PUT", path: v1 + "/me/language", tag: "session", sum: "Keep your language of the web workspace (en, sq, mk, sr-Latn, sr-Cyrl)", perm: permRead,
+			body: bodyJSON, request: "Language", status: http.StatusNoContent, handle: s.setLanguage},
 		{method: "GET", path: v1 + "/openapi.json", tag: "server", sum: "This document", perm: permRead, handle: s.openAPIDoc},
 		{method: "GET", path: v1 + "/status", tag: "chain", sum: "Each index's tip and counts", perm: permRead, handle: s.status},
 
@@ -113,6 +129,10 @@ func (s *Server) table() []*route {
 				queryBool("newest_first", "list the history newest first"), queryBool("unspent", "also list the unspent outputs")}, handle: s.address},
 		{method: "GET", path: v1 + "/block/{block}", tag: "chain", sum: "A block by height or hash (vestigo block --json)", perm: permRead,
 			params: []param{pathStr("block", "a height or a block hash"), networkParam, queryBool("txids", "list the block's transaction ids")}, handle: s.block},
+		{method: "GET", path: v1 + "/search", tag: "chain", sum: "The search box: an address, txid, block, entity id, then tag labels and cases containing the text", perm: permRead,
+			params: []param{queryStr("q", "what to look for (at most 200 bytes)", ""), networkParam, queryInt("limit", "most results", 1, maxSearchResults, "8")}, handle: s.search},
+		{method: "GET", path: v1 + "/entity/{id}", tag: "attribution", sum: "An entity by its id (entity:ID): the JSON of GET /cluster/{address}", perm: permRead,
+			params: []param{pathID("id", "the entity's id"), networkParam, queryInt("limit", "addresses per page", 1, maxPageSize, "100"), queryInt("offset", "addresses to skip", 0, 1<<62, "0")}, handle: s.entityPage},
 		{method: "GET", path: v1 + "/cluster/{address}", tag: "attribution", sum: "The entity of an address: cluster, totals, every tag (vestigo cluster --json)", perm: permRead,
 			params: []param{addr, networkParam, queryInt("limit", "addresses per page", 1, maxPageSize, "100"), queryInt("offset", "addresses to skip", 0, 1<<62, "0")}, handle: s.cluster},
 		{method: "GET", path: v1 + "/explain/{address1}/{address2}", tag: "attribution", sum: "The transactions that link two addresses into one cluster (vestigo cluster explain --json)", perm: permRead,
@@ -124,18 +144,9 @@ func (s *Server) table() []*route {
 
 		// Analyses: vestigo trace, path, exposure, patterns, risk.
 		{method: "GET", path: v1 + "/trace/{from}", tag: "analysis", sum: "Follow funds forward or backward from an address, a transaction or TXID:VOUT (vestigo trace --json)", perm: permRead,
-			params: []param{pathStr("from", "an address, entity:ADDRESS, entity:ID, a txid or TXID:VOUT"), networkParam,
-				queryStr("direction", "forward or backward", "forward", "forward", "backward"),
-				queryStr("model", "taint model", "haircut", "haircut", "fifo", "poison"),
-				queryInt("hops", "transactions to follow", 1, maxTraceHops, "6"),
-				queryInt("min_value", "drop tainted amounts below this many satoshis", 0, 1<<62, "0"),
-				queryStr("since", "follow only transactions at or after this time (RFC 3339 or YYYY-MM-DD)", ""),
-				queryStr("until", "follow only transactions at or before this time", ""),
-				queryStr("stop_at", `comma-separated categories where funds stop ("none": never)`, "exchange,mixing_service,defi_bridge,sanctioned"),
-				queryStr("level", "destinations per address or per entity", "address", "address", "entity"),
-				queryInt("max_frontier", "outputs expanded per hop", 1, maxFrontier, "10000"),
-				queryBool("follow_change", "follow only detected change (forward); other outputs are payments"),
-				queryStr("change_confidence", "least consensus confidence of a change output (0.5 to 1)", "0.75")}, handle: s.traceGet},
+			params: traceParams, handle: s.traceGet},
+		{method: "GET", path: v1 + "/trace/{from}/events", tag: "analysis", sum: "The same trace as server-sent events: progress before each hop, then the result (or an error); closing the stream cancels it",
+			perm: permRead, params: traceParams, stream: true, handle: s.traceEvents},
 		{method: "POST", path: v1 + "/trace", tag: "analysis", sum: "A trace with its parameters in a JSON body (the fields of GET /trace/{from})", perm: permRead,
 			body: bodyJSON, request: "Trace", handle: s.tracePost},
 		{method: "GET", path: v1 + "/path/{from}/{to}", tag: "analysis", sum: "The k shortest money paths from one address or entity to another (vestigo path --json)", perm: permRead,

@@ -170,6 +170,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (Flush for
+// server-sent events).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
@@ -260,6 +264,7 @@ type call struct {
 	ctx   context.Context
 	route *route
 	p     casestore.Principal
+	sess  *session // the cookie session, nil for a bearer token
 	v     values
 }
 
@@ -316,7 +321,7 @@ func (s *Server) wrap(rt *route) http.Handler {
 				writeError(w, err)
 				return
 			}
-			c.p = p
+			c.p, c.sess = p, sess
 			if inf != nil {
 				inf.user = p.Username
 			}

@@ -82,14 +82,16 @@ var (
 		cols: cols("seq at actor_id actor:t agency_id action:t object_type:t object_id case_id detail:t object_hash:t prev_hash:t hash:t")}
 	tHead = &tableSpec{name: "audit_head", key: "id",
 		cols: cols("id seq hash:t")}
+	tSettings = &tableSpec{name: "user_settings", key: "user_id",
+		cols: cols("user_id language:t updated_at")}
 
-	allTables = []*tableSpec{tAgencies, tUsers, tTokens, tSessions, tCases, tSubjects, tItems, tNotes, tTags,
+	allTables = []*tableSpec{tAgencies, tUsers, tSettings, tTokens, tSessions, tCases, tSubjects, tItems, tNotes, tTags,
 		tFindings, tExhibits, tTasks, tCheckpoints, tAudit, tHead}
 
 	// dumpTables are the tables of a dump: all but sessions, which are
 	// credentials of one running installation (a restored store starts
 	// with none; see Load).
-	dumpTables = []*tableSpec{tAgencies, tUsers, tTokens, tCases, tSubjects, tItems, tNotes, tTags,
+	dumpTables = []*tableSpec{tAgencies, tUsers, tSettings, tTokens, tCases, tSubjects, tItems, tNotes, tTags,
 		tFindings, tExhibits, tTasks, tCheckpoints, tAudit, tHead}
 )
 

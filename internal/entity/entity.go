@@ -252,6 +252,35 @@ func (s *Service) Entity(ctx context.Context, a btc.Addr, offset, limit uint64) 
 	if err != nil {
 		return nil, err
 	}
+	return s.entity(ctx, id, a, offset, limit)
+}
+
+// EntityPage returns the entity numbered id (the id of any of its
+// addresses, as entity:ID names it) with one page of its addresses;
+// Address is then the entity's root.
+func (s *Service) EntityPage(ctx context.Context, id uint64, offset, limit uint64) (*Entity, error) {
+	if s.Clusters == nil {
+		return nil, fmt.Errorf("entity: %w", ErrNoClusters)
+	}
+	if id == 0 || id >= uint64(s.Index.Tip().NextAddr) {
+		return nil, fmt.Errorf("entity: entity %d: %w", id, chain.ErrNotFound)
+	}
+	root, _, err := s.clusterOf(index.AddrID(id))
+	if err != nil {
+		return nil, err
+	}
+	name, err := s.Index.Address(root)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Index.Params().DecodeAddr(name)
+	if err != nil {
+		return nil, fmt.Errorf("entity: entity %d: root %s: %w", id, name, err)
+	}
+	return s.entity(ctx, root, a, offset, limit)
+}
+
+func (s *Service) entity(ctx context.Context, id index.AddrID, a btc.Addr, offset, limit uint64) (*Entity, error) {
 	root, size, err := s.clusterOf(id)
 	if err != nil {
 		return nil, err

@@ -938,3 +938,32 @@ func (s *Store) Version(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprintf("%d/%d/%s", n, maxID, packs), nil
 }
+
+// SearchLabels returns up to limit tags whose label contains text (ASCII
+// letters compared without case), ordered by label, then address and
+// transaction: the tag-label suggestions of the workspace's search box.
+func (s *Store) SearchLabels(ctx context.Context, text string, limit int) ([]Tag, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || limit <= 0 {
+		return nil, nil
+	}
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(text)
+	rows, err := s.db.QueryContext(ctx, selectTags+` WHERE t.label LIKE ? ESCAPE '\' ORDER BY t.label, t.address, t.tx_hash, p.name, t.line LIMIT ?`,
+		"%"+esc+"%", limit)
+	if err != nil {
+		return nil, fmt.Errorf("tags: search labels: %w", err)
+	}
+	defer rows.Close()
+	var out []Tag
+	for rows.Next() {
+		t, err := scanTag(rows)
+		if err != nil {
+			return nil, fmt.Errorf("tags: search labels: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tags: search labels: %w", err)
+	}
+	return out, nil
+}

@@ -108,6 +108,18 @@ type Params struct {
 	// payments: destinations with reason "payment", not followed further.
 	// Where no change is detected every output is followed.
 	Change func(rec *index.TxRecord) (vout int, ok bool, err error) `json:"-"`
+	// Progress, when set, is called before each hop; an error it returns
+	// (a cancelled context, say) ends the trace with that error.
+	Progress func(Progress) error `json:"-"`
+}
+
+// Progress is how far a trace has gone: the hop it is about to take, the
+// outpoints (forward) or inputs' sources (backward) it will expand, and
+// the transactions read so far.
+type Progress struct {
+	Hop      int `json:"hop"`
+	Frontier int `json:"frontier"`
+	TxsRead  int `json:"txs_read"`
 }
 
 // Reasons a destination holds funds.
@@ -320,6 +332,11 @@ func run(r Reader, start map[Outpoint]uint64, p Params) (*Result, error) {
 	}
 	frontier := start
 	for hop := 1; len(frontier) > 0; hop++ {
+		if p.Progress != nil {
+			if err := p.Progress(Progress{Hop: hop, Frontier: len(frontier), TxsRead: t.res.Txs}); err != nil {
+				return nil, err
+			}
+		}
 		var err error
 		if p.Direction == Forward {
 			frontier, err = t.forwardHop(frontier, hop)

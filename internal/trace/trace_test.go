@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -446,5 +447,38 @@ func TestOutTableMatchesMap(t *testing.T) {
 	}
 	if tab.n != 0 {
 		t.Fatalf("%d entries left", tab.n)
+	}
+}
+
+// TestProgress: Progress hears of every hop in order, and an error it
+// returns ends the trace with that error.
+func TestProgress(t *testing.T) {
+	var seen []Progress
+	r, err := FromAddress(fixture(), x, Params{Model: Haircut, Progress: func(p Progress) error {
+		seen = append(seen, p)
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 2 || r.Txs == 0 {
+		t.Fatalf("progress %+v, %d txs", seen, r.Txs)
+	}
+	for i, p := range seen {
+		if p.Hop != i+1 || p.Frontier <= 0 || (i > 0 && p.TxsRead < seen[i-1].TxsRead) {
+			t.Fatalf("progress %d: %+v of %+v", i, p, seen)
+		}
+	}
+	stop := errors.New("cancelled by the investigator")
+	calls := 0
+	_, err = FromAddress(fixture(), x, Params{Model: Haircut, Progress: func(p Progress) error {
+		calls++
+		if p.Hop == 2 {
+			return stop
+		}
+		return nil
+	}})
+	if !errors.Is(err, stop) || calls != 2 {
+		t.Fatalf("err %v after %d calls", err, calls)
 	}
 }

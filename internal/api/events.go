@@ -1,0 +1,90 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/vestigo-forensics/vestigo/internal/trace"
+)
+
+// eventStreamType is the media type of server-sent events.
+const eventStreamType = "text/event-stream"
+
+// progressEvent is a "progress" event of GET /trace/{from}/events.
+type progressEvent struct {
+	trace.Progress
+	ElapsedMS int64 `json:"elapsed_ms"`
+}
+
+// traceQuery reads the query of GET /trace/{from} (and of its events).
+func traceQuery(c *call) (*traceReq, error) {
+	q := &traceReq{From: c.v.str("from", ""), Network: c.v.str("network", ""), Direction: c.v.str("direction", ""),
+		Model: c.v.str("model", ""), Hops: int(c.v.int("hops", 0)), MinValue: uint64(c.v.int("min_value", 0)),
+		Since: c.v.str("since", ""), Until: c.v.str("until", ""), Level: c.v.str("level", ""),
+		MaxFrontier: int(c.v.int("max_frontier", 0)), FollowChange: c.v.bool("follow_change")}
+	if c.v.has("change_confidence") {
+		f, err := strconv.ParseFloat(c.v.str("change_confidence", ""), 64)
+		if err != nil {
+			return nil, badRequest("change_confidence %q is not a number", clip(c.v.str("change_confidence", "")))
+		}
+		q.ChangeConfidence = f
+	}
+	if c.v.has("stop_at") {
+		stop := c.v.str("stop_at", "")
+		q.StopAt = &stop
+	}
+	return q, nil
+}
+
+// traceEvents runs a trace and streams it as server-sent events: a
+// "progress" event before each hop, then one "result" (the JSON of GET
+// /trace/{from}) or one "error". Parameters are checked before the stream
+// starts, so bad input is an ordinary JSON error. When the client goes
+// away the request's context ends and the trace stops at its next hop.
+func (s *Server) traceEvents(c *call) error {
+	q, err := traceQuery(c)
+	if err != nil {
+		return err
+	}
+	if err := q.normalise(); err != nil {
+		return err
+	}
+	rc := http.NewResponseController(c.w)
+	h := c.w.Header()
+	h.Set("Content-Type", eventStreamType)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // proxies pass events on as they come
+	c.w.WriteHeader(http.StatusOK)
+	send := func(event string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("api: event %s: %w", event, err)
+		}
+		if _, err := fmt.Fprintf(c.w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	start := s.now()
+	q.progress = func(p trace.Progress) error {
+		if err := c.ctx.Err(); err != nil {
+			return err
+		}
+		return send("progress", progressEvent{Progress: p, ElapsedMS: s.now().Sub(start).Milliseconds()})
+	}
+	res, _, err := q.run(c.ctx, s)
+	if c.ctx.Err() != nil {
+		s.log.Debug("api: trace cancelled by the client", "from", q.From)
+		return nil
+	}
+	if err != nil {
+		status, msg := statusOf(err)
+		if status >= 500 {
+			s.log.Error("api: trace failed", "from", q.From, "err", err)
+		}
+		return send("error", errorBody{Error: msg})
+	}
+	return send("result", res)
+}

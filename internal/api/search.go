@@ -1,0 +1,222 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/vestigo-forensics/vestigo/internal/casestore"
+	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
+)
+
+// Bounds of a search.
+const (
+	maxSearchQuery   = 200
+	maxSearchResults = 50
+	// searchCaseScan bounds the cases a search looks through.
+	searchCaseScan = 1000
+)
+
+// searchHit is one answer of the search box: what it found and how to name
+// it. Ref opens it: an address, a txid, a block height, an entity id, a
+// case id; for a tag, the address (or txid) the tag is on.
+type searchHit struct {
+	Kind    string `json:"kind"` // address, tx, block, entity, tag, case
+	Ref     string `json:"ref"`
+	Network string `json:"network,omitempty"`
+	Label   string `json:"label"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+type searchAnswer struct {
+	Query   string      `json:"query"`
+	Results []searchHit `json:"results"`
+}
+
+// search answers the workspace's search box: an exact address, txid,
+// block height or hash, entity id (or entity:ADDRESS), then tag labels
+// and case references or titles that contain the text. Lookups that find
+// nothing are not errors; a failing store is.
+func (s *Server) search(c *call) error {
+	q := strings.TrimSpace(c.v.str("q", ""))
+	if q == "" {
+		return badRequest("q is empty")
+	}
+	if len(q) > maxSearchQuery {
+		return badRequest("q is longer than %d bytes", maxSearchQuery)
+	}
+	limit := int(c.v.int("limit", 8))
+	sel := selector(c.v.str("network", ""))
+	var hits []searchHit
+	add := func(h searchHit) {
+		if len(hits) < limit {
+			hits = append(hits, h)
+		}
+	}
+	// found keeps a lookup's answer, drops "not found" and "not an address
+	// or id" and passes on a failure of the index.
+	found := func(err error) (bool, error) {
+		if err == nil {
+			return true, nil
+		}
+		if errors.Is(err, chain.ErrNotFound) || errors.Is(err, chain.ErrInvalid) ||
+			errors.Is(err, workspace.ErrNoData) || errors.Is(err, workspace.ErrAmbiguous) {
+			return false, nil
+		}
+		return false, err
+	}
+	if strings.HasPrefix(q, "entity:") {
+		svc, e, err := s.ws.Endpoint(q, sel)
+		if ok, err := found(err); err != nil {
+			return err
+		} else if ok {
+			add(searchHit{Kind: "entity", Ref: strconv.FormatUint(uint64(e.Root), 10), Network: string(svc.Index.Ledger().Network),
+				Label: e.Name, Detail: fmt.Sprintf("%d addresses", len(e.Addrs))})
+		}
+	}
+	if isHash(q) {
+		if ix, h, err := s.ws.Tx(q, sel); err != nil {
+			if _, err := found(err); err != nil {
+				return err
+			}
+		} else {
+			add(searchHit{Kind: "tx", Ref: h.String(), Network: string(ix.Ledger().Network), Label: h.String(), Detail: "transaction"})
+		}
+	}
+	if isHash(q) || isHeight(q) {
+		if ix, height, err := s.ws.Block(q, sel); err != nil {
+			if _, err := found(err); err != nil {
+				return err
+			}
+		} else {
+			add(searchHit{Kind: "block", Ref: strconv.FormatInt(height, 10), Network: string(ix.Ledger().Network),
+				Label: fmt.Sprintf("block %d", height), Detail: "block"})
+		}
+	}
+	if isHeight(q) {
+		svc, e, err := s.ws.Endpoint("entity:"+q, sel)
+		if ok, err := found(err); err != nil {
+			return err
+		} else if ok {
+			add(searchHit{Kind: "entity", Ref: strconv.FormatUint(uint64(e.Root), 10), Network: string(svc.Index.Ledger().Network),
+				Label: e.Name, Detail: fmt.Sprintf("%d addresses", len(e.Addrs))})
+		}
+	}
+	if !isHash(q) && !isHeight(q) && !strings.ContainsAny(q, " \t") {
+		if ix, a, err := s.ws.Address(q, sel); err != nil {
+			if _, err := found(err); err != nil {
+				return err
+			}
+		} else {
+			add(searchHit{Kind: "address", Ref: ix.Params().EncodeAddr(a), Network: string(ix.Ledger().Network),
+				Label: ix.Params().EncodeAddr(a), Detail: "address"})
+		}
+	}
+	if err := s.searchCases(c.ctx, c.p, q, add); err != nil {
+		return err
+	}
+	if err := s.searchTags(c.ctx, q, limit, add); err != nil {
+		return err
+	}
+	if hits == nil {
+		hits = []searchHit{}
+	}
+	return c.ok(searchAnswer{Query: q, Results: hits})
+}
+
+// searchTags adds the tags whose label contains q.
+func (s *Server) searchTags(ctx context.Context, q string, limit int, add func(searchHit)) error {
+	st, err := s.ws.Tags()
+	if err != nil {
+		return err
+	}
+	ts, err := st.SearchLabels(ctx, q, limit)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		ref := t.Address
+		if ref == "" {
+			ref = t.TxHash
+		}
+		detail := strings.Join(nonEmpty(t.Category, t.Abuse, t.Source), " · ")
+		add(searchHit{Kind: "tag", Ref: ref, Label: t.Label, Detail: detail})
+	}
+	return nil
+}
+
+// searchCases adds the principal's agency's cases whose reference or
+// title contains q (without case), exact references first.
+func (s *Server) searchCases(ctx context.Context, p casestore.Principal, q string, add func(searchHit)) error {
+	cs, err := s.store.ListCases(ctx, p, casestore.CaseFilter{Limit: searchCaseScan})
+	if err != nil {
+		return err
+	}
+	fold := strings.ToLower(q)
+	for _, exact := range []bool{true, false} {
+		for _, cs := range cs {
+			ref := strings.ToLower(cs.Reference)
+			match := ref == fold
+			if !exact {
+				match = ref != fold && (strings.Contains(ref, fold) || strings.Contains(strings.ToLower(cs.Title), fold))
+			}
+			if match {
+				add(searchHit{Kind: "case", Ref: strconv.FormatInt(cs.ID, 10), Label: cs.Reference, Detail: cs.Title})
+			}
+		}
+	}
+	return nil
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// isHash reports 64 hex digits: a txid or a block hash.
+func isHash(q string) bool {
+	if len(q) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(q)
+	return err == nil
+}
+
+// isHeight reports a decimal number that fits a height or an entity id.
+func isHeight(q string) bool {
+	if q == "" || len(q) > 18 {
+		return false
+	}
+	for _, r := range q {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// entityPage is GET /entity/{id}: the entity's JSON of GET /cluster.
+func (s *Server) entityPage(c *call) error {
+	ix, err := s.ws.Only(selector(c.v.str("network", "")))
+	if err != nil {
+		return err
+	}
+	svc, err := s.ws.Attribution(ix)
+	if err != nil {
+		return err
+	}
+	e, err := svc.EntityPage(c.ctx, uint64(c.v.int("id", 0)), uint64(c.v.int("offset", 0)), uint64(c.v.int("limit", 100)))
+	if err != nil {
+		return err
+	}
+	return c.ok(e)
+}
