@@ -4,12 +4,24 @@ GO    ?= go
 BIN   := bin/vestigo
 GOFILES_DIRS := cmd internal bench
 
-.PHONY: build test tools fmt-check vet bench bench-10m bench-cluster bench-trace bench-serve demo fuzz clean
+.PHONY: build web web-check test tools fmt-check vet bench bench-10m bench-cluster bench-trace bench-serve demo fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/vestigo
 
-# Real components the tests run against (btcd), installed at pinned versions.
+# The web workspace: web/src bundled by esbuild into internal/web/dist, which
+# the binary embeds (committed, so that go build needs no Node.js).
+web:
+	scripts/tools.sh web
+	cd web && node build.mjs
+
+# The committed bundle is the build of the sources, the message catalogues
+# agree, and no code parses HTML from strings.
+web-check:
+	cd web && node build.mjs --check
+
+# Real components the tests run against (btcd, PostgreSQL, Chromium, the web
+# packages), installed at pinned versions.
 tools:
 	scripts/tools.sh
 
@@ -20,9 +32,10 @@ vet:
 	$(GO) vet ./...
 	cd bench/btcdpeer && $(GO) vet ./...
 
-# Everything: formatting, vet, unit, golden, fuzz-corpus and integration tests
-# (a real btcd regtest node is started by the tests themselves).
-test: tools fmt-check vet
+# Everything: formatting, vet, the web bundle, unit, golden, fuzz-corpus and
+# integration tests (a real btcd regtest node, PostgreSQL and headless
+# Chromium are started by the tests themselves).
+test: tools fmt-check vet web-check
 	$(GO) test -count=1 -timeout 15m ./...
 	cd bench/btcdpeer && $(GO) test -count=1 -timeout 5m ./...
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # make demo: generate the ransomware scenario on a private regtest chain,
-# import it into a fresh data directory, check it, and print what to open.
+# import it into a fresh data directory, check it, open a case with the
+# ransom addresses, then start the web workspace and print its URL and login.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 V="$ROOT/bin/vestigo"
 DEMO="$ROOT/demo"
 DATA="$DEMO/vestigo-data"
 SEED=${DEMO_SEED:-7}
+# Where the workspace listens (DEMO_ADDR); DEMO_SERVE=0 prepares everything
+# without starting the server.
+ADDR=${DEMO_ADDR:-127.0.0.1:8080}
 
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
@@ -42,19 +46,40 @@ echo "  bin/vestigo --data demo/vestigo-data trace entity:$ransom --hops 8      
 echo "  bin/vestigo --data demo/vestigo-data patterns $ransom                    # typologies around an address"
 echo
 # A case in the embedded case store: an agency with its administrator, an
-# investigator's API token, the ransom address as an item.
-echo "== opening case DEMO-1 in demo/vestigo-data/cases.db (agency DEMO, admin 'admin', password 'demo admin password')"
+# investigator who logs in to the web workspace, an API token, and case
+# DEMO-1 holding the ransom addresses of the victims' reports.
+INVESTIGATOR=investigator
+INVESTIGATOR_PASSWORD="demo investigator password"
+echo "== opening case DEMO-1 in demo/vestigo-data/cases.db (agency DEMO)"
 export VESTIGO_NEW_PASSWORD="demo admin password"
 "$V" --data "$DATA" agency add DEMO "Demo agency" --admin admin >/dev/null
 export VESTIGO_USER=admin VESTIGO_PASSWORD="demo admin password"
+VESTIGO_NEW_PASSWORD="$INVESTIGATOR_PASSWORD" "$V" --data "$DATA" user add "$INVESTIGATOR" --role investigator >/dev/null
+export VESTIGO_USER="$INVESTIGATOR" VESTIGO_PASSWORD="$INVESTIGATOR_PASSWORD"
 token=$("$V" --data "$DATA" token create demo 2>/dev/null)
 "$V" --data "$DATA" case create --ref DEMO-1 --title "Ransomware wave (generated)" --legal-basis "demo" >/dev/null
-"$V" --data "$DATA" case add DEMO-1 "$ransom" --label "ransom address from the victim's report"
+python3 -c 'import json, sys; print("\n".join(json.load(open(sys.argv[1]))["ransomware"]["ransom_addresses"]))' \
+	"$DEMO/chain/ground-truth.json" | while read -r addr; do
+	"$V" --data "$DATA" case add DEMO-1 "$addr" --label "ransom address from a victim's report" >/dev/null
+done
+"$V" --data "$DATA" case show DEMO-1 | head -n 3
+export VESTIGO_USER=admin VESTIGO_PASSWORD="demo admin password"
 "$V" --data "$DATA" audit verify | tail -n 1
 echo "$token" >"$DEMO/api-token.txt"
+unset VESTIGO_USER VESTIGO_PASSWORD VESTIGO_NEW_PASSWORD
 echo
-echo "Team server (JSON API, OpenAPI at /api/v1/openapi.json):"
-echo "  bin/vestigo --data demo/vestigo-data serve --addr 127.0.0.1:8080"
-echo "  curl -H \"Authorization: Bearer \$(cat demo/api-token.txt)\" http://127.0.0.1:8080/api/v1/cases"
-echo
+echo "JSON API (OpenAPI at /api/v1/openapi.json), with the investigator's token:"
+echo "  curl -H \"Authorization: Bearer \$(cat demo/api-token.txt)\" http://$ADDR/api/v1/cases"
 echo "Every command takes --json. The ground truth of the scenario is in demo/chain/ground-truth.json."
+echo
+if [ "${DEMO_SERVE:-1}" = 0 ]; then
+	echo "Start the workspace with: bin/vestigo --data demo/vestigo-data serve --addr $ADDR"
+	exit 0
+fi
+echo "================================================================================"
+echo "  The web workspace:  http://$ADDR/"
+echo "  Log in as:          $INVESTIGATOR / $INVESTIGATOR_PASSWORD"
+echo "  The case's graph:   http://$ADDR/graph?case=1   (case DEMO-1 under Cases)"
+echo "  Stop the server with Ctrl-C."
+echo "================================================================================"
+exec "$V" --data "$DATA" serve --addr "$ADDR"

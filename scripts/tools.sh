@@ -14,7 +14,7 @@ set -eu
 # --- pinned versions ---------------------------------------------------------
 BTCD_VERSION=v0.26.2 # btcd and btcctl; `btcd --version` prints 0.26.2-beta
 
-ALL_TOOLS="btcd pypeers postgres openssl"
+ALL_TOOLS="btcd pypeers postgres openssl chromium web"
 
 # PostgreSQL for the case store's team deployment (the store suite runs on it
 # as well as on SQLite), from Debian's apt; the tests start their own cluster.
@@ -124,6 +124,42 @@ install_openssl() {
 	log "installing openssl from Debian's apt"
 	apt_install openssl
 	openssl ts -help >/dev/null 2>&1 || die "openssl ts does not run after installing"
+}
+
+# --- Chromium (the browser of the workspace's end-to-end tests) ---------------
+# Debian's package, driven by playwright-core; never a browser downloaded by a
+# test tool.
+install_chromium() {
+	if [ -x /usr/bin/chromium ]; then
+		log "$(/usr/bin/chromium --version 2>/dev/null | head -n 1) already installed"
+		return 0
+	fi
+	log "installing chromium from Debian's apt"
+	apt_install chromium
+	[ -x /usr/bin/chromium ] || die "the chromium package installed no /usr/bin/chromium"
+	log "installed: $(/usr/bin/chromium --version 2>/dev/null | head -n 1)"
+}
+
+# --- web: the workspace's npm packages (esbuild, Cytoscape.js, playwright-core) -
+# Exactly the versions of web/package-lock.json, from the npm registry, with
+# Node.js and npm (Debian's nodejs and npm if the machine has none). npm ci
+# runs again only when the lockfile changed since the last install.
+install_web() {
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		log "installing nodejs and npm from Debian's apt"
+		apt_install nodejs npm
+	fi
+	lock="$ROOT/web/package-lock.json"
+	stamp="$ROOT/web/node_modules/.vestigo-lock.sha256"
+	want=$(sha256sum "$lock" | cut -d' ' -f1)
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+		log "web packages already installed (node $(node --version))"
+		return 0
+	fi
+	log "installing the web packages of web/package-lock.json (npm ci)"
+	(cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in web/ failed"
+	echo "$want" >"$stamp"
+	log "installed: $(cd "$ROOT/web" && node -e 'for (const p of ["esbuild","cytoscape","playwright-core"]) process.stdout.write(p+" "+JSON.parse(require("fs").readFileSync("node_modules/"+p+"/package.json")).version+" ")')"
 }
 
 # --- main --------------------------------------------------------------------

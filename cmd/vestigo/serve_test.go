@@ -35,7 +35,7 @@ func (s *serveBuffer) String() string {
 	return s.b.String()
 }
 
-var serveLine = regexp.MustCompile(`^serving on (http://127\.0\.0\.1:\d+) \(api /api/v1/, health /healthz\)\n$`)
+var serveLine = regexp.MustCompile(`^serving on (http://127\.0\.0\.1:\d+) \(workspace /, api /api/v1/, health /healthz\)\n$`)
 
 // TestServe runs vestigo serve on a data directory with an imported case
 // and a case store holding one admin: it prints its one line, answers
