@@ -32,7 +32,9 @@ func (s *Store) SetLanguage(ctx context.Context, p Principal, lang string) error
 	if !slices.Contains(Languages, lang) {
 		return fmt.Errorf("casestore: language %q is not one of %v: %w", lang, Languages, ErrInvalid)
 	}
-	return s.run(ctx, p, false, func(o *op) error {
+	// A write transaction from the start (as every write of the store):
+	// SQLite cannot upgrade a reader that others write beside.
+	return s.write(ctx, p, func(o *op) error {
 		if _, err := s.activeUser(ctx, o.tx, p.UserID); err != nil {
 			return err
 		}

@@ -142,7 +142,7 @@ await step('search-ransom-address', async () => {
   await page.waitForURL((u) => u.pathname === `/address/${ransom}`);
   await byTestId('history-table').waitFor();
   timings['address-page'] = Date.now() - t0;
-  await page.getByText(ransom).first().waitFor();
+  await page.getByText(ransom).filter({ visible: true }).first().waitFor();
 });
 
 await step('export-csv', async () => {
@@ -207,6 +207,10 @@ await step('hostile-address-page', async () => {
   await byTestId('history-table').waitFor();
   for (const label of hostileLabels) await page.getByText(label, { exact: false }).first().waitFor();
   await inert('address page');
+  // Still in Albanian: amounts with a decimal comma (Chromium may lack
+  // Albanian locale data; the workspace then uses its own).
+  const text = await page.locator('body').innerText();
+  assert(/\d,\d{8}\sBTC/.test(text) && !/\d\.\d{8}\sBTC/.test(text), 'amounts are not formatted for Albanian');
 });
 
 await step('hostile-tx-page', async () => {

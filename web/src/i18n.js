@@ -93,20 +93,64 @@ export function t(key, params) {
   return msg;
 }
 
-// Intl wants BCP 47 tags; ours are.
-function intlLocale() {
-  return current;
+// FALLBACK holds CLDR's conventions for the locales a browser may have no
+// Intl data for (Debian's Chromium has none for Albanian and Macedonian and
+// would format their numbers and dates in English): digit grouping, the
+// decimal sign and the medium date.
+const SQ_MONTHS = ['jan', 'shk', 'mar', 'pri', 'maj', 'qer', 'korr', 'gush', 'sht', 'tet', 'nën', 'dhj'];
+const FALLBACK = {
+  sq: { group: '\u00a0', decimal: ',', date: (d) => `${d.getUTCDate()} ${SQ_MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}` },
+  mk: { group: '.', decimal: ',', date: (d) => `${d.getUTCDate()}.${d.getUTCMonth() + 1}.${d.getUTCFullYear()}` },
+};
+
+const intlHas = new Map();
+
+// Formatters are costly to make and the graph formats thousands of labels:
+// one per locale and options.
+const formatters = new Map();
+function formatter(kind, loc, opts) {
+  const key = `${kind}|${loc}|${JSON.stringify(opts || {})}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = kind === 'date' ? new Intl.DateTimeFormat(loc, opts) : new Intl.NumberFormat(loc, opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+// fallback is the current locale's own conventions when Intl lacks them.
+function fallback() {
+  const conv = FALLBACK[current];
+  if (!conv) return null;
+  if (!intlHas.has(current)) {
+    let has = false;
+    try {
+      has = new Intl.NumberFormat(current).resolvedOptions().locale.split('-')[0] === current.split('-')[0];
+    } catch {
+      has = false;
+    }
+    intlHas.set(current, has);
+  }
+  return intlHas.get(current) ? null : conv;
+}
+
+// localise rewrites a number formatted for en-US ("1,234.5") with the
+// fallback's signs.
+function localise(s, conv) {
+  return s.replace(/[,.]/g, (c) => (c === ',' ? conv.group : conv.decimal));
 }
 
 // fmtNumber formats an integer or a decimal for the locale.
 export function fmtNumber(n, opts) {
   if (n === null || n === undefined || n === '') return '';
-  return new Intl.NumberFormat(intlLocale(), opts).format(n);
+  const conv = fallback();
+  if (conv) return localise(formatter('number', 'en-US', opts).format(n), conv);
+  return formatter('number', current, opts).format(n);
 }
 
 // fmtPercent formats a share (0..1).
 export function fmtPercent(share, digits = 1) {
-  return new Intl.NumberFormat(intlLocale(), { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(share);
+  return fmtNumber(share, { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
 // fmtAmount formats an amount in base units (satoshis: a number, a string
@@ -122,9 +166,15 @@ export function fmtAmount(base, unit = 'BTC', decimals = 8) {
   const scale = 10n ** BigInt(decimals);
   const whole = v / scale;
   const frac = (v % scale).toString().padStart(decimals, '0');
-  const nf = new Intl.NumberFormat(intlLocale());
-  const sep = nf.formatToParts(1.5).find((p) => p.type === 'decimal')?.value ?? '.';
-  let s = nf.format(whole) + (decimals > 0 ? sep + frac : '');
+  const conv = fallback();
+  let s;
+  if (conv) {
+    s = localise(formatter('number', 'en-US').format(whole), conv) + (decimals > 0 ? conv.decimal + frac : '');
+  } else {
+    const nf = formatter('number', current);
+    const sep = nf.formatToParts(1.5).find((p) => p.type === 'decimal')?.value ?? '.';
+    s = nf.format(whole) + (decimals > 0 ? sep + frac : '');
+  }
   if (neg) s = '−' + s;
   return unit ? `${s} ${unit}` : s;
 }
@@ -135,8 +185,13 @@ export function fmtDate(v, withTime = true) {
   if (!v) return '';
   const d = v instanceof Date ? v : new Date(v);
   if (Number.isNaN(d.getTime()) || d.getUTCFullYear() <= 1) return '';
+  const conv = fallback();
+  if (conv) {
+    const hm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    return conv.date(d) + (withTime ? `, ${hm} UTC` : '');
+  }
   const opts = withTime ? { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' } : { dateStyle: 'medium', timeZone: 'UTC' };
-  return new Intl.DateTimeFormat(intlLocale(), opts).format(d) + (withTime ? ' UTC' : '');
+  return formatter('date', current, opts).format(d) + (withTime ? ' UTC' : '');
 }
 
 // missingKeys lists, per locale, the English keys its catalogue lacks and
