@@ -62,7 +62,8 @@ python3 -c 'import json, sys; print("\n".join(json.load(open(sys.argv[1]))["rans
 	"$DEMO/chain/ground-truth.json" | while read -r addr; do
 	"$V" --data "$DATA" case add DEMO-1 "$addr" --label "ransom address from a victim's report" >/dev/null
 done
-"$V" --data "$DATA" case show DEMO-1 | head -n 3
+"$V" --data "$DATA" case show DEMO-1 >"$DEMO/case.txt"
+head -n 2 "$DEMO/case.txt"
 export VESTIGO_USER=admin VESTIGO_PASSWORD="demo admin password"
 "$V" --data "$DATA" audit verify | tail -n 1
 echo "$token" >"$DEMO/api-token.txt"
@@ -82,4 +83,4 @@ echo "  Log in as:          $INVESTIGATOR / $INVESTIGATOR_PASSWORD"
 echo "  The case's graph:   http://$ADDR/graph?case=1   (case DEMO-1 under Cases)"
 echo "  Stop the server with Ctrl-C."
 echo "================================================================================"
-exec "$V" --data "$DATA" serve --addr "$ADDR"
+exec "$V" --data "$DATA" serve --addr "$ADDR" --checkpoint-every 0

@@ -105,6 +105,9 @@ func TestWorkspaceInBrowser(t *testing.T) {
 	for _, a := range rw.RansomAddresses {
 		in.ok(t, inv, "case", "add", "DEMO-1", a, "--label", "ransom address from a victim's report")
 	}
+	// An item label and a note with markup, shown on the case page.
+	in.ok(t, inv, "case", "add", "DEMO-1", rw.ConsolidationAddress, "--label", hostileImg)
+	in.ok(t, inv, "case", "note", "DEMO-1", hostileScript)
 
 	base, stop := startServe(t, in)
 	defer stop()

@@ -236,6 +236,14 @@ await step('hostile-entity-page', async () => {
   await inert('entity page');
 });
 
+await step('hostile-case-page', async () => {
+  await page.goto(base + '/cases');
+  await page.getByRole('link', { name: caseRef }).first().click();
+  await byTestId('case-note-text').waitFor();
+  for (const label of hostileLabels) await page.getByText(label, { exact: false }).first().waitFor();
+  await inert('case page');
+});
+
 await step('hostile-graph', async () => {
   await page.goto(base + `/graph?address=${hostileAddress}`);
   await byTestId('graph-node-item').first().waitFor();
