@@ -25,7 +25,8 @@ func (s *Server) caseRoutes(caseID param, page []param) []*route {
 	obj := func(name, what string) []param { return []param{caseID, pathID(name, "the "+what+"'s id")} }
 	return []*route{
 		{method: "GET", path: v1 + "/cases", tag: "cases", sum: "The agency's cases", perm: permRead,
-			params: append([]param{queryStr("status", "only cases of this status", "", "open", "closed", "archived")}, page...), handle: s.listCases},
+			params: append([]param{queryStr("status", "only cases of this status", "", "open", "closed", "archived"),
+				queryBool("newest_first", "the most recently opened cases first")}, page...), handle: s.listCases},
 		{method: "POST", path: v1 + "/cases", tag: "cases", sum: "Open a case", perm: permWrite, body: bodyJSON, request: "NewCase", status: http.StatusCreated, handle: s.createCase},
 		{method: "GET", path: c, tag: "cases", sum: "A case", perm: permRead, params: []param{caseID}, handle: s.getCase},
 		{method: "PATCH", path: c, tag: "cases", sum: "Change a case (give the version read)", perm: permWrite, params: []param{caseID}, body: bodyJSON, request: "CasePatch", handle: s.patchCase},
@@ -143,7 +144,7 @@ type casePatch struct {
 
 func (s *Server) listCases(c *call) error {
 	cs, err := s.store.ListCases(c.ctx, c.p, casestore.CaseFilter{Status: casestore.CaseStatus(c.v.str("status", "")),
-		Limit: int(c.v.int("limit", 100)), Offset: int(c.v.int("offset", 0))})
+		Limit: int(c.v.int("limit", 100)), Offset: int(c.v.int("offset", 0)), NewestFirst: c.v.bool("newest_first")})
 	return list(c, cs, err)
 }
 

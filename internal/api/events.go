@@ -3,14 +3,25 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/vestigo-forensics/vestigo/internal/trace"
 )
 
 // eventStreamType is the media type of server-sent events.
 const eventStreamType = "text/event-stream"
+
+// An event stream sends a comment every eventHeartbeat, so that proxies
+// and browsers keep a quiet stream (a long hop) open, and each write may
+// take eventWriteTimeout: the stream outlives the server's write timeout.
+const (
+	eventHeartbeat    = 15 * time.Second
+	eventWriteTimeout = time.Minute
+)
 
 // progressEvent is a "progress" event of GET /trace/{from}/events.
 type progressEvent struct {
@@ -57,16 +68,49 @@ func (s *Server) traceEvents(c *call) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // proxies pass events on as they come
 	c.w.WriteHeader(http.StatusOK)
+	var mu sync.Mutex // the trace's events and the heartbeat
+	write := func(text string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout)) // not every writer has deadlines
+		if _, err := io.WriteString(c.w, text); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
 	send := func(event string, v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return fmt.Errorf("api: event %s: %w", event, err)
 		}
-		if _, err := fmt.Fprintf(c.w, "event: %s\ndata: %s\n\n", event, b); err != nil {
-			return err
-		}
-		return rc.Flush()
+		return write("event: " + event + "\ndata: " + string(b) + "\n\n")
 	}
+	// The heartbeat ends before the handler returns: nothing writes to
+	// the response after that.
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	defer func() {
+		close(done)
+		wg.Wait()
+	}()
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(eventHeartbeat)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-c.ctx.Done():
+				return
+			case <-tick.C:
+				if write(": ping\n\n") != nil {
+					return
+				}
+			}
+		}
+	}()
 	start := s.now()
 	q.progress = func(p trace.Progress) error {
 		if err := c.ctx.Err(); err != nil {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/vestigo-forensics/vestigo/internal/btc"
 	"github.com/vestigo-forensics/vestigo/internal/casestore"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/index"
 	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
@@ -29,7 +31,12 @@ type searchHit struct {
 	Ref     string `json:"ref"`
 	Network string `json:"network,omitempty"`
 	Label   string `json:"label"`
-	Detail  string `json:"detail,omitempty"`
+	// Detail is the tag's category and source or the case's title.
+	Detail string `json:"detail,omitempty"`
+	// Target is what a tag is on: "address" or "tx".
+	Target string `json:"target,omitempty"`
+	// Size is an entity's number of addresses.
+	Size uint64 `json:"size,omitempty"`
 }
 
 type searchAnswer struct {
@@ -64,18 +71,18 @@ func (s *Server) search(c *call) error {
 			return true, nil
 		}
 		if errors.Is(err, chain.ErrNotFound) || errors.Is(err, chain.ErrInvalid) ||
-			errors.Is(err, workspace.ErrNoData) || errors.Is(err, workspace.ErrAmbiguous) {
+			errors.Is(err, workspace.ErrNoData) || errors.Is(err, workspace.ErrAmbiguous) || errors.Is(err, entity.ErrNoClusters) {
 			return false, nil
 		}
 		return false, err
 	}
-	if strings.HasPrefix(q, "entity:") {
-		svc, e, err := s.ws.Endpoint(q, sel)
-		if ok, err := found(err); err != nil {
+	if rest, ok := strings.CutPrefix(q, "entity:"); ok && rest != "" {
+		h, ok, err := s.searchEntity(rest, sel, found)
+		if err != nil {
 			return err
-		} else if ok {
-			add(searchHit{Kind: "entity", Ref: strconv.FormatUint(uint64(e.Root), 10), Network: string(svc.Index.Ledger().Network),
-				Label: e.Name, Detail: fmt.Sprintf("%d addresses", len(e.Addrs))})
+		}
+		if ok {
+			add(h)
 		}
 	}
 	if isHash(q) {
@@ -84,7 +91,7 @@ func (s *Server) search(c *call) error {
 				return err
 			}
 		} else {
-			add(searchHit{Kind: "tx", Ref: h.String(), Network: string(ix.Ledger().Network), Label: h.String(), Detail: "transaction"})
+			add(searchHit{Kind: "tx", Ref: h.String(), Network: string(ix.Ledger().Network), Label: h.String()})
 		}
 	}
 	if isHash(q) || isHeight(q) {
@@ -94,16 +101,16 @@ func (s *Server) search(c *call) error {
 			}
 		} else {
 			add(searchHit{Kind: "block", Ref: strconv.FormatInt(height, 10), Network: string(ix.Ledger().Network),
-				Label: fmt.Sprintf("block %d", height), Detail: "block"})
+				Label: strconv.FormatInt(height, 10)})
 		}
 	}
 	if isHeight(q) {
-		svc, e, err := s.ws.Endpoint("entity:"+q, sel)
-		if ok, err := found(err); err != nil {
+		h, ok, err := s.searchEntity(q, sel, found)
+		if err != nil {
 			return err
-		} else if ok {
-			add(searchHit{Kind: "entity", Ref: strconv.FormatUint(uint64(e.Root), 10), Network: string(svc.Index.Ledger().Network),
-				Label: e.Name, Detail: fmt.Sprintf("%d addresses", len(e.Addrs))})
+		}
+		if ok {
+			add(h)
 		}
 	}
 	if !isHash(q) && !isHeight(q) && !strings.ContainsAny(q, " \t") {
@@ -113,7 +120,7 @@ func (s *Server) search(c *call) error {
 			}
 		} else {
 			add(searchHit{Kind: "address", Ref: ix.Params().EncodeAddr(a), Network: string(ix.Ledger().Network),
-				Label: ix.Params().EncodeAddr(a), Detail: "address"})
+				Label: ix.Params().EncodeAddr(a)})
 		}
 	}
 	if err := s.searchCases(c.ctx, c.p, q, add); err != nil {
@@ -128,23 +135,64 @@ func (s *Server) search(c *call) error {
 	return c.ok(searchAnswer{Query: q, Results: hits})
 }
 
+// searchEntity finds the entity of an id or an address without reading
+// its members.
+func (s *Server) searchEntity(q string, sel workspace.Selector, found func(error) (bool, error)) (searchHit, bool, error) {
+	var (
+		ix  *index.Index
+		id  uint64
+		err error
+	)
+	if isHeight(q) {
+		ix, err = s.ws.Only(sel)
+		if ok, err := found(err); !ok {
+			return searchHit{}, false, err
+		}
+		id, _ = strconv.ParseUint(q, 10, 64)
+	} else {
+		var a btc.Addr
+		ix, a, err = s.ws.Address(q, sel)
+		if ok, err := found(err); !ok {
+			return searchHit{}, false, err
+		}
+		aid, err := ix.AddrIDOf(a)
+		if ok, err := found(err); !ok {
+			return searchHit{}, false, err
+		}
+		id = uint64(aid)
+	}
+	svc, err := s.ws.Attribution(ix)
+	if err != nil {
+		return searchHit{}, false, err
+	}
+	root, size, name, err := svc.EntityHeader(id)
+	if ok, err := found(err); !ok {
+		return searchHit{}, false, err
+	}
+	return searchHit{Kind: "entity", Ref: strconv.FormatUint(uint64(root), 10), Network: string(ix.Ledger().Network),
+		Label: "entity:" + name, Size: size}, true, nil
+}
+
 // searchTags adds the tags whose label contains q.
 func (s *Server) searchTags(ctx context.Context, q string, limit int, add func(searchHit)) error {
 	st, err := s.ws.Tags()
 	if err != nil {
 		return err
 	}
+	if st == nil { // no tags imported yet
+		return nil
+	}
 	ts, err := st.SearchLabels(ctx, q, limit)
 	if err != nil {
 		return err
 	}
 	for _, t := range ts {
-		ref := t.Address
+		ref, target := t.Address, "address"
 		if ref == "" {
-			ref = t.TxHash
+			ref, target = t.TxHash, "tx"
 		}
 		detail := strings.Join(nonEmpty(t.Category, t.Abuse, t.Source), " · ")
-		add(searchHit{Kind: "tag", Ref: ref, Label: t.Label, Detail: detail})
+		add(searchHit{Kind: "tag", Ref: ref, Target: target, Label: t.Label, Detail: detail})
 	}
 	return nil
 }
@@ -152,7 +200,7 @@ func (s *Server) searchTags(ctx context.Context, q string, limit int, add func(s
 // searchCases adds the principal's agency's cases whose reference or
 // title contains q (without case), exact references first.
 func (s *Server) searchCases(ctx context.Context, p casestore.Principal, q string, add func(searchHit)) error {
-	cs, err := s.store.ListCases(ctx, p, casestore.CaseFilter{Limit: searchCaseScan})
+	cs, err := s.store.ListCases(ctx, p, casestore.CaseFilter{Limit: searchCaseScan, NewestFirst: true})
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vestigo-forensics/vestigo/internal/casestore"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 // TestSearch: the search box finds an address, a transaction, a block, an
@@ -40,9 +45,18 @@ func TestSearch(t *testing.T) {
 	if hits := search(a, "1"); !has(hits, "block", "1") || !has(hits, "entity", "1") {
 		t.Fatalf("height 1: %+v", hits)
 	}
+	// entity:ADDRESS names the cluster's root, with its size.
+	var cl struct {
+		ClusterID uint64 `json:"cluster_id"`
+		Size      uint64 `json:"size"`
+	}
+	e.do("GET", "/api/v1/cluster/"+rw.RansomAddresses[0], a, nil).want(200).decode(&cl)
+	if hits := search(a, "entity:"+rw.RansomAddresses[0]); !has(hits, "entity", fmt.Sprint(cl.ClusterID)) || hits[0].Size != cl.Size || cl.Size < 2 {
+		t.Fatalf("entity:ADDRESS: %+v, cluster %+v", hits, cl)
+	}
 	// The tag label "Ransom address" is on the first ransom address.
 	hits := search(a, "ransom%20addr")
-	if !has(hits, "tag", rw.RansomAddresses[0]) || hits[0].Label != "Ransom address" || !strings.Contains(hits[0].Detail, "victim report") {
+	if !has(hits, "tag", rw.RansomAddresses[0]) || hits[0].Label != "Ransom address" || hits[0].Target != "address" || !strings.Contains(hits[0].Detail, "victim report") {
 		t.Fatalf("tag label: %+v", hits)
 	}
 	// Cases: by reference or title, of the agency's own only.
@@ -177,4 +191,50 @@ func TestTraceEvents(t *testing.T) {
 	}
 	e.do("GET", "/api/v1/trace/"+from+"/events?hops=0", a, nil).want(400)
 	e.do("GET", "/api/v1/trace/"+from+"/events", anonymous, nil).want(401)
+}
+
+// TestSearchEmptyInstallation: before any import (no index, no clusters,
+// no tags) the search box answers with nothing found, never an error.
+func TestSearchEmptyInstallation(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ws, err := workspace.Open(filepath.Join(dir, "data"), workspace.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	store, err := casestore.Open(ctx, filepath.Join(dir, "cases.db"), casestore.Options{Argon2: casestore.Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	ag, err := store.CreateAgency(ctx, "E-PD", "Empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.BootstrapAdmin(ctx, ag.ID, "admin", "an admin password"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := store.AuthenticatePassword(ctx, "admin", "an admin password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := store.CreateToken(ctx, p, p.UserID, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Workspace: ws, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	e := &env{t: t, url: hs.URL}
+	for _, q := range []string{"ransom", "123", "entity:7", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", strings.Repeat("ab", 32)} {
+		var ans searchAnswer
+		e.do("GET", "/api/v1/search?q="+q, cred{bearer: tok}, nil).want(200).decode(&ans)
+		if len(ans.Results) != 0 {
+			t.Errorf("%s: %+v", q, ans.Results)
+		}
+	}
 }

@@ -160,7 +160,8 @@ func (s *Store) GetCase(ctx context.Context, p Principal, id int64) (Case, error
 	return out, err
 }
 
-// ListCases lists the cases of the principal's agency, by id.
+// ListCases lists the cases of the principal's agency, by id (newest
+// first if asked).
 func (s *Store) ListCases(ctx context.Context, p Principal, f CaseFilter) ([]Case, error) {
 	limit := f.Limit
 	if limit == 0 {
@@ -180,7 +181,11 @@ func (s *Store) ListCases(ctx context.Context, p Principal, f CaseFilter) ([]Cas
 			tail += " AND status = ?"
 			args = append(args, string(f.Status))
 		}
-		rows, err := s.queryRows(ctx, o.tx, tCases, tail+" ORDER BY id LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
+		order := " ORDER BY id"
+		if f.NewestFirst {
+			order = " ORDER BY id DESC"
+		}
+		rows, err := s.queryRows(ctx, o.tx, tCases, tail+order+" LIMIT ? OFFSET ?", append(args, limit, f.Offset)...)
 		for _, r := range rows {
 			out = append(out, caseFromRow(r))
 		}

@@ -44,3 +44,20 @@ func TestLanguage(t *testing.T) {
 		}
 	})
 }
+
+func TestListCasesNewestFirst(t *testing.T) {
+	both(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		e := newEnv(t, b)
+		for _, ref := range []string{"A/2", "A/3"} {
+			if _, err := e.s.CreateCase(ctx, e.invA, Case{Reference: ref, Title: "case " + ref}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		oldest := must[[]Case](t)(e.s.ListCases(ctx, e.invA, CaseFilter{}))
+		newest := must[[]Case](t)(e.s.ListCases(ctx, e.invA, CaseFilter{NewestFirst: true, Limit: 2}))
+		if len(oldest) != 3 || len(newest) != 2 || newest[0].Reference != "A/3" || newest[1].Reference != "A/2" || oldest[0].ID != e.caseA.ID {
+			t.Fatalf("oldest first %v, newest first %v", oldest, newest)
+		}
+	})
+}

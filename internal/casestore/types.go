@@ -114,6 +114,8 @@ type CaseFilter struct {
 	Status CaseStatus
 	Limit  int
 	Offset int
+	// NewestFirst lists the most recently opened (created) cases first.
+	NewestFirst bool
 }
 
 // SubjectKind is what a subject is.

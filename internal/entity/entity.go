@@ -100,6 +100,22 @@ func (s *Service) clusterOf(id index.AddrID) (index.AddrID, uint64, error) {
 	return root, n, err
 }
 
+// EntityHeader names the entity numbered id (the id of any of its
+// addresses) without reading its members: its root, size and root address.
+func (s *Service) EntityHeader(id uint64) (root index.AddrID, size uint64, name string, err error) {
+	if s.Clusters == nil {
+		return 0, 0, "", fmt.Errorf("entity: %w", ErrNoClusters)
+	}
+	if id == 0 || id >= uint64(s.Index.Tip().NextAddr) {
+		return 0, 0, "", fmt.Errorf("entity: entity %d: %w", id, chain.ErrNotFound)
+	}
+	if root, size, err = s.clusterOf(index.AddrID(id)); err != nil {
+		return 0, 0, "", err
+	}
+	name, err = s.Index.Address(root)
+	return root, size, name, err
+}
+
 // tagBatch is how many addresses one tag-store query asks about (a
 // variable for tests).
 var tagBatch = 1000

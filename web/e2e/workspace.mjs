@@ -178,6 +178,27 @@ await step('trace-forward', async () => {
   await byTestId('graph-results').filter({ hasText: exchangeLabel }).waitFor({ timeout: 30_000 });
 });
 
+let savedNodes = 0;
+await step('save-graph', async () => {
+  savedNodes = await byTestId('graph-node-item').count();
+  await byTestId('graph-save').click();
+  await byTestId('graph-save-dialog').waitFor();
+  // The options name each case by its reference and title.
+  await byTestId('graph-save-case').locator('option', { hasText: caseRef }).first().waitFor({ state: 'attached' });
+  const value = await byTestId('graph-save-case').locator('option', { hasText: caseRef }).first().getAttribute('value');
+  await byTestId('graph-save-case').selectOption(value);
+  await byTestId('graph-save-confirm').click();
+  await byTestId('graph-save-dialog').waitFor({ state: 'hidden' });
+});
+
+await step('reopen-graph', async () => {
+  await page.goto(base + '/cases');
+  await page.getByRole('link', { name: caseRef }).first().click();
+  await byTestId('exhibit-open-graph').first().click();
+  await page.waitForURL((u) => u.pathname === '/graph' && u.searchParams.has('exhibit'));
+  await page.waitForFunction((want) => document.querySelectorAll('[data-testid="graph-node-item"]').length === want, savedNodes);
+});
+
 await step('case-note', async () => {
   await page.goto(base + '/cases');
   const t0 = Date.now();

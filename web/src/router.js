@@ -61,7 +61,11 @@ export function currentPath() {
 // navigate shows path (a same-origin path with its query). opts.replace
 // replaces the history entry instead of adding one.
 export function navigate(path, opts = {}) {
-  if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('//')) path = '/';
+  if (typeof path !== 'string' || !path.startsWith('/')) path = '/';
+  else {
+    const u = new URL(path, window.location.origin);
+    path = u.origin === window.location.origin && !u.pathname.startsWith('//') ? u.pathname + u.search : '/';
+  }
   if (opts.replace) window.history.replaceState(null, '', path);
   else if (path !== currentPath()) window.history.pushState(null, '', path);
   render();

@@ -19,7 +19,7 @@ export function openAddToCase({ kind, ref, network, label } = {}) {
     const body = h('div', { className: 'add-to-case' }, loading());
     const dlg = openDialog(t('addToCase.title'), body, { testid: 'add-to-case-dialog', onClose: () => resolve(created) });
 
-    get('/cases', { status: 'open', limit: 1000 })
+    get('/cases', { status: 'open', limit: 1000, newest_first: 'true' })
       .then((cases) => {
         if (!cases.length) {
           replace(body, h('p', { text: t('addToCase.noOpenCase') }), h('p', {}, link('/cases', t('addToCase.goCases'))));

@@ -113,7 +113,7 @@ export async function casesPage(view, ctx) {
   async function load(st) {
     replace(list.body, loading());
     try {
-      const [cases, names] = await Promise.all([get('/cases', { status: st || undefined, limit: 1000 }, { signal: ctx.signal }), userNames(ctx.signal)]);
+      const [cases, names] = await Promise.all([get('/cases', { status: st || undefined, limit: 1000, newest_first: 'true' }, { signal: ctx.signal }), userNames(ctx.signal)]);
       replace(
         list.body,
         table(

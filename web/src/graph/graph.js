@@ -735,6 +735,7 @@ class Graph {
     n = this.ensureEntity(n);
     await this.work(async () => {
       let added = [];
+      this.loadFailures = 0;
       if (n.kind === 'address') added = await this.expandAddress(n, dir);
       else if (n.kind === 'tx') added = await this.expandTx(n, dir);
       else added = await this.expandEntity(n, dir);
@@ -743,7 +744,8 @@ class Graph {
       for (const id of added.slice(0, PAGE)) if (id.startsWith('a:')) this.findPatterns(this.model.nodes.get(id));
       this.placeNew(added, n.id, dir === 'out' ? 1 : -1);
       const st = this.page(n.id, dir);
-      if (!added.length) this.say(st.done ? t('graph.msg.nothingMore') : t('graph.msg.nothingNew'));
+      if (this.loadFailures) this.say(t('graph.msg.loadFailed', { count: this.loadFailures }), true);
+      else if (!added.length) this.say(st.done ? t('graph.msg.nothingMore') : t('graph.msg.nothingNew'));
       else this.say(t('graph.msg.added', { count: added.length }));
     });
   }
@@ -781,7 +783,10 @@ class Graph {
   // drawCounterparties fetches transactions and draws who they paid (out)
   // or who paid them (in), the largest first, at most PAGE in all.
   async drawCounterparties(txids, dir, origin, network) {
-    const details = await Promise.all(txids.map((id) => this.loader.tx(id, network).catch(() => null)));
+    const details = await Promise.all(txids.map((id) => this.loader.tx(id, network).catch((e) => {
+      if (e?.name !== 'AbortError') this.loadFailures = (this.loadFailures || 0) + 1;
+      return null;
+    })));
     const lists = [];
     details.forEach((tx) => {
       if (!tx) return;
@@ -880,7 +885,10 @@ class Graph {
       st.total = e.size;
       st.members += members.length;
       if (!members.length) st.members = st.total;
-      const pages = await Promise.all(members.map((m) => this.loader.history(m, 0, n.network).then((a) => ({ m, a })).catch(() => null)));
+      const pages = await Promise.all(members.map((m) => this.loader.history(m, 0, n.network).then((a) => ({ m, a })).catch((e) => {
+        if (e?.name !== 'AbortError') this.loadFailures = (this.loadFailures || 0) + 1;
+        return null;
+      })));
       for (const r of pages) {
         if (!r) continue;
         for (const x of r.a.txs || []) {

@@ -89,7 +89,7 @@ export class Loader {
 
   // cases lists the cases the user may see.
   cases() {
-    return get('/cases', undefined, { signal: this.ac.signal });
+    return get('/cases', { status: 'open', limit: 1000, newest_first: 'true' }, { signal: this.ac.signal });
   }
 
   // exhibit downloads a saved graph's bytes as text.

@@ -208,20 +208,28 @@ export async function addressPage(view, ctx) {
     );
   }
 
+  // Each load supersedes the one before: its request is aborted and a
+  // late answer of it never draws over a newer one.
+  let loadCtrl = null;
   async function load() {
+    loadCtrl?.abort();
+    const ctrl = new AbortController();
+    loadCtrl = ctrl;
+    signal.addEventListener('abort', () => ctrl.abort(), { once: true });
     busy = true;
     setQuery({ offset: offset || null, newest: newest ? '1' : null });
     hist.body.classList.add('busy');
     try {
-      const page = await get('/address/' + seg(addr), { network, limit: PAGE, offset, newest_first: newest ? 'true' : undefined }, { signal });
+      const page = await get('/address/' + seg(addr), { network, limit: PAGE, offset, newest_first: newest ? 'true' : undefined }, { signal: ctrl.signal });
+      if (ctrl !== loadCtrl) return;
       busy = false;
       drawHistory(page);
     } catch (e) {
+      if (ctrl !== loadCtrl || isAbort(e)) return;
       busy = false;
-      if (isAbort(e)) return;
       replace(hist.body, errorBanner(e));
     } finally {
-      hist.body.classList.remove('busy');
+      if (ctrl === loadCtrl) hist.body.classList.remove('busy');
     }
   }
   drawHistory(a);

@@ -39,7 +39,7 @@ export function homePage(view, ctx) {
     ];
   });
 
-  fill(cases.body, get('/cases', { limit: 8 }, { signal: ctx.signal }), (cs) =>
+  fill(cases.body, get('/cases', { limit: 8, newest_first: 'true' }, { signal: ctx.signal }), (cs) =>
     table(
       [
         { label: t('cases.reference'), cell: (c) => link(casePath(c.id), c.reference) },

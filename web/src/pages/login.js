@@ -11,8 +11,15 @@ import { setTitle } from './common.js';
 
 // safeNext is the ?next= path when it is a path of the workspace.
 export function safeNext(next) {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || next.startsWith('/login')) return '/';
-  return next;
+  if (typeof next !== 'string' || !next.startsWith('/')) return '/';
+  let u;
+  try {
+    u = new URL(next, window.location.origin); // as the browser will read it (tabs and newlines dropped)
+  } catch {
+    return '/';
+  }
+  if (u.origin !== window.location.origin || u.pathname.startsWith('//') || u.pathname.startsWith('/login')) return '/';
+  return u.pathname + u.search;
 }
 
 // loadSession reads GET /me and applies it: CSRF token, language.

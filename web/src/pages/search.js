@@ -5,7 +5,7 @@
 
 import { h, replace, clear } from '../dom.js';
 import { get } from '../api.js';
-import { t } from '../i18n.js';
+import { t, fmtNumber } from '../i18n.js';
 import { navigate } from '../router.js';
 import { addressPath, txPath, blockPath, entityPath, casePath, kindName, badge, loading, errorBanner, isAbort, empty, pageHeader, setTitle, table, link } from './common.js';
 
@@ -13,8 +13,9 @@ import { addressPath, txPath, blockPath, entityPath, casePath, kindName, badge, 
 export function resultPath(r) {
   switch (r.kind) {
     case 'address':
-    case 'tag':
       return addressPath(r.ref, r.network);
+    case 'tag':
+      return r.target === 'tx' ? txPath(r.ref, r.network) : addressPath(r.ref, r.network);
     case 'tx':
       return txPath(r.ref, r.network);
     case 'block':
@@ -54,8 +55,17 @@ export async function search(q, limit, signal) {
   }
 }
 
+// detailOf is what a result says beside its name: a tag's category and
+// source, a case's title, an entity's size.
+export function detailOf(r) {
+  if (r.detail) return r.detail;
+  if (r.kind === 'entity' && r.size) return t('search.entitySize', { n: fmtNumber(r.size) });
+  return '';
+}
+
 function resultRow(r) {
-  return [badge(kindName(r.kind), 'kind-' + r.kind), h('span', { className: 'sugg-label', text: r.label || r.ref }), r.detail ? h('span', { className: 'sugg-detail', text: r.detail }) : null];
+  const detail = detailOf(r);
+  return [badge(kindName(r.kind), 'kind-' + r.kind), h('span', { className: 'sugg-label', text: r.label || r.ref }), detail ? h('span', { className: 'sugg-detail', text: detail }) : null];
 }
 
 // searchBox makes the top bar's search input with its suggestion list.
@@ -205,7 +215,7 @@ export function searchBox() {
     clearTimeout(timer);
     if (active >= 0 && results[active] && forQuery === q) return go(resultPath(results[active]));
     if (forQuery === q && results.length === 1) return go(resultPath(results[0]));
-    if (forQuery === q && results.length > 1) return go(resultPath(results[0]));
+    if (forQuery === q && results.length > 1) return go('/search?q=' + encodeURIComponent(q));
     if (forQuery !== q) {
       // Enter before the suggestions arrived: ask now.
       ctrl?.abort();
@@ -251,7 +261,7 @@ export async function searchPage(view, ctx) {
         [
           { label: t('search.kind'), cell: (r) => badge(kindName(r.kind), 'kind-' + r.kind), sort: (r) => r.kind },
           { label: t('search.result'), cell: (r) => link(resultPath(r), r.label || r.ref, r.kind !== 'tag' && r.kind !== 'case'), sort: (r) => r.label || r.ref },
-          { label: t('search.detail'), cell: (r) => r.detail || '', sort: (r) => r.detail },
+          { label: t('search.detail'), cell: (r) => detailOf(r), sort: (r) => detailOf(r) },
           { label: t('search.network'), cell: (r) => r.network || '', sort: (r) => r.network },
         ],
         rs,

@@ -130,9 +130,9 @@ async function logout() {
   }
   setMe(null);
   setCSRF('');
-  forgetWork();
   draw();
-  navigate('/login', { replace: true });
+  navigate('/login', { replace: true }); // the graph, if open, is put away first
+  forgetWork();
 }
 
 // forgetWork drops what this tab kept of the user's work (the graph kept

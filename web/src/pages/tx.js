@@ -122,12 +122,15 @@ export async function txPage(view, ctx) {
   const net = tx.ledger?.network;
   // Tags of the addresses involved: one screening of all of them (direct
   // and cluster tags), drawn beside the addresses when it answers.
+  // A table redrawn (sorted, paged) makes new slots: the ones still in the
+  // page are kept, and the tags once known are drawn at once.
   const chipSlots = new Map(); // address → [span]
+  const knownTags = new Map(); // address → tags, once screened
   const chipsFor = (a) => {
     const span = h('span', { className: 'chip-slot' });
     if (a) {
-      if (!chipSlots.has(a)) chipSlots.set(a, []);
-      chipSlots.get(a).push(span);
+      if (knownTags.has(a)) replace(span, tagChips(knownTags.get(a)));
+      else chipSlots.set(a, [...(chipSlots.get(a) || []).filter((s) => s.isConnected), span]);
     }
     return span;
   };
@@ -228,7 +231,9 @@ export async function txPage(view, ctx) {
     for (const r of sc.results || []) {
       const tags = [...(r.direct_tags || []), ...(r.cluster_tags || [])];
       all.push(...tags.map((g) => ({ ...g, address: g.address || r.address, involved: r.address })));
+      knownTags.set(r.address, tags);
       for (const slot of chipSlots.get(r.address) || []) replace(slot, tagChips(tags));
+      chipSlots.delete(r.address);
     }
     replace(tg.body, involvedTags(all, net));
   } catch (e) {
