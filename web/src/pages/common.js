@@ -345,7 +345,9 @@ export function categoryOf(tag) {
 }
 
 // tagsTable lists attribution tags with their source and confidence.
-// opts.address adds the tagged address; opts.origin adds direct/cluster.
+// opts.address adds the tagged address; opts.origin adds direct/cluster
+// (opts.originCell draws it instead); opts.first is a column put first;
+// opts.empty is the text of no tags.
 export function tagsTable(tags, opts = {}) {
   const cols = [
     {
@@ -357,14 +359,15 @@ export function tagsTable(tags, opts = {}) {
     { label: t('tags.source'), cell: (g) => g.source || '—', sort: (g) => g.source },
     { label: t('tags.confidence'), cell: confidence, sort: (g) => g.confidence, num: true },
   ];
-  if (opts.origin) cols.push({ label: t('tags.origin'), cell: (g) => (g.origin === 'direct' ? t('tags.direct') : t('tags.cluster')), sort: (g) => g.origin });
+  if (opts.origin) cols.push({ label: t('tags.origin'), cell: opts.originCell || ((g) => (g.origin === 'direct' ? t('tags.direct') : t('tags.cluster'))), sort: (g) => g.origin });
   if (opts.address) cols.splice(1, 0, { label: t('tags.address'), cell: (g) => addrLink(g.address, opts.network), sort: (g) => g.address });
+  if (opts.first) cols.unshift(opts.first);
   cols.push({
     label: t('tags.pack'),
     cell: (g) => h('span', { className: 'small', title: g.pack_sha256 ? 'SHA-256 ' + g.pack_sha256 : undefined, text: g.pack ? (g.line ? `${g.pack}:${g.line}` : g.pack) : '—' }),
     sort: (g) => g.pack,
   });
-  return table(cols, tags || [], { empty: t('tags.none'), testid: opts.testid, pageSize: 25 });
+  return table(cols, tags || [], { empty: opts.empty || t('tags.none'), testid: opts.testid, pageSize: 25 });
 }
 
 // tagChips shows tag labels compactly (beside an address).

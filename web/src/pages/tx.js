@@ -8,7 +8,7 @@ import { get, post, seg } from '../api.js';
 import { t, fmtNumber, fmtPercent } from '../i18n.js';
 import {
   pageHeader, section, facts, amount, date, num, badge, blockLink, txLink, addrLink, tagsTable, tagChips, table, loading, errorBanner,
-  isAbort, csvButton, saveCSV, btcPlain, linkButton, setTitle, yesNo, empty, confidence, categoryOf, addressPath,
+  isAbort, csvButton, saveCSV, btcPlain, linkButton, setTitle, yesNo, empty, addressPath,
 } from './common.js';
 import { addToCaseButton } from './address.js';
 
@@ -74,22 +74,16 @@ function coinjoinView(cj) {
 // involvedTags lists the tags of the addresses of a transaction: the
 // address involved, then each tag (a cluster tag names the tagged member).
 function involvedTags(tags, net) {
-  return table(
-    [
-      { label: t('tx.address'), cell: (g) => addrLink(g.involved, net), sort: (g) => g.involved, className: 'col-hash' },
-      {
-        label: t('tags.label'),
-        cell: (g) => h('span', {}, h('span', { className: 'tag-label', text: g.label }), g.sanctioned ? [' ', badge(t('tags.sanctioned'), 'danger')] : null),
-        sort: (g) => g.label,
-      },
-      { label: t('tags.category'), cell: (g) => categoryOf(g) || '—', sort: (g) => categoryOf(g) },
-      { label: t('tags.source'), cell: (g) => g.source || '—', sort: (g) => g.source },
-      { label: t('tags.confidence'), cell: confidence, sort: (g) => g.confidence, num: true },
-      { label: t('tags.origin'), cell: (g) => (g.origin === 'direct' ? t('tags.direct') : h('span', {}, t('tags.cluster'), ' · ', h('a', { href: addressPath(g.address, net), className: 'mono', title: g.address, text: g.address.slice(0, 10) + '…' + g.address.slice(-6) }))), sort: (g) => g.origin },
-    ],
-    tags,
-    { testid: 'tags-table', empty: t('tx.noTags'), pageSize: 25 },
-  );
+  return tagsTable(tags, {
+    first: { label: t('tx.address'), cell: (g) => addrLink(g.involved, net), sort: (g) => g.involved, className: 'col-hash' },
+    origin: true,
+    originCell: (g) =>
+      g.origin === 'direct'
+        ? t('tags.direct')
+        : h('span', {}, t('tags.cluster'), ' · ', h('a', { href: addressPath(g.address, net), className: 'mono', title: g.address, text: g.address.slice(0, 10) + '…' + g.address.slice(-6) })),
+    testid: 'tags-table',
+    empty: t('tx.noTags'),
+  });
 }
 
 // txPage draws /tx/{txid}.
