@@ -16,9 +16,10 @@ web:
 	cd web && node build.mjs
 
 # The committed bundle is the build of the sources, the message catalogues
-# agree, and no code parses HTML from strings.
+# agree, no code parses HTML from strings; the JavaScript unit tests.
 web-check:
 	cd web && node build.mjs --check
+	cd web && node --test test/
 
 # Real components the tests run against (btcd, PostgreSQL, Chromium, the web
 # packages), installed at pinned versions.

@@ -93,6 +93,30 @@ export function t(key, params) {
   return msg;
 }
 
+// plural is CLDR's plural category of the integer n in the current
+// language (Intl.PluralRules, or the rules written out for the languages
+// a browser may lack).
+export function plural(n) {
+  const i = Math.abs(Math.trunc(Number(n)));
+  if (fallback()) {
+    if (current === 'sq') return i === 1 ? 'one' : 'other';
+    if (current === 'mk') return i % 10 === 1 && i % 100 !== 11 ? 'one' : 'other';
+  }
+  try {
+    return formatter('plural', current).select(i);
+  } catch {
+    return i === 1 ? 'one' : 'other';
+  }
+}
+
+// tn is t for a count: the message key.<category> (key.one, key.few,
+// key.other … as the language has them) with {n} the formatted count.
+export function tn(key, n, params) {
+  let k = `${key}.${plural(n)}`;
+  if (!(k in CATALOGUES[current]) && !(k in CATALOGUES.en)) k = `${key}.other`;
+  return t(k, { ...params, n: fmtNumber(n) });
+}
+
 // FALLBACK holds CLDR's conventions for the locales a browser may have no
 // Intl data for (Debian's Chromium has none for Albanian and Macedonian and
 // would format their numbers and dates in English): digit grouping, the
@@ -112,7 +136,7 @@ function formatter(kind, loc, opts) {
   const key = `${kind}|${loc}|${JSON.stringify(opts || {})}`;
   let f = formatters.get(key);
   if (!f) {
-    f = kind === 'date' ? new Intl.DateTimeFormat(loc, opts) : new Intl.NumberFormat(loc, opts);
+    f = kind === 'date' ? new Intl.DateTimeFormat(loc, opts) : kind === 'plural' ? new Intl.PluralRules(loc, opts) : new Intl.NumberFormat(loc, opts);
     formatters.set(key, f);
   }
   return f;

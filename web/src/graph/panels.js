@@ -6,7 +6,7 @@
 // into which case" dialog.
 
 import { h, replace, clear } from '../dom.js';
-import { t, fmtAmount, fmtDate, fmtNumber, fmtPercent } from '../i18n.js';
+import { t, fmtAmount, fmtDate, fmtNumber, fmtPercent, tn } from '../i18n.js';
 import { openAddToCase } from '../cases/addtocase.js';
 import { GROUPS, COLOURS, iconURL, groupOf } from './categories.js';
 import { short } from './view.js';
@@ -386,7 +386,7 @@ export function renderPanel(g, host) {
 
 // hopsText is "N hops" (1 hop).
 export function hopsText(n) {
-  return n === 1 ? t('graph.trace.hop1') : t('graph.trace.hops', { n });
+  return tn('graph.trace.hops', n);
 }
 
 // modelName names a taint model.

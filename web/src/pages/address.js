@@ -5,7 +5,7 @@
 
 import { h, replace } from '../dom.js';
 import { get, seg } from '../api.js';
-import { t, fmtNumber } from '../i18n.js';
+import { t, fmtNumber, tn } from '../i18n.js';
 import { setQuery } from '../router.js';
 import { openAddToCase } from '../cases/addtocase.js';
 import { can } from './session.js';
@@ -106,7 +106,7 @@ function entityCard(e, network) {
   return [
     facts([
       [t('entity.id'), link(entityPath(e.cluster_id, network), t('entity.name', { id: fmtNumber(e.cluster_id, { useGrouping: false }) }))],
-      [t('entity.size'), t('entity.addresses', { n: fmtNumber(e.size) })],
+      [t('entity.size'), tn('entity.addresses', e.size)],
       [t('entity.balance'), amount(e.balance)],
       [t('entity.txCount'), num(e.tx_count)],
       [t('entity.categories'), e.categories?.length ? h('span', {}, e.categories.map((c) => badge(c, 'info'))) : h('span', { className: 'muted', text: '—' })],

@@ -5,7 +5,7 @@
 
 import { h, replace, download, toCSV } from '../dom.js';
 import { ApiError } from '../api.js';
-import { t, fmtAmount, fmtDate, fmtNumber } from '../i18n.js';
+import { t, fmtAmount, fmtDate, fmtNumber, tn } from '../i18n.js';
 
 // ---- links ------------------------------------------------------------------
 
@@ -36,7 +36,7 @@ export const blockLink = (b, network, text) => link(blockPath(b, network), text 
 // its tooltip.
 export function amount(sats, cls) {
   if (sats === null || sats === undefined) return h('span', { className: 'muted', text: '—' });
-  return h('span', { className: ['amount', cls], text: fmtAmount(sats), title: t('common.sats', { n: fmtNumber(sats) }) });
+  return h('span', { className: ['amount', cls], text: fmtAmount(sats), title: tn('common.sats', sats) });
 }
 
 // btcPlain is satoshis as an exact decimal BTC string with a dot (for CSV).

@@ -6,7 +6,7 @@
 
 import { h, replace } from '../dom.js';
 import { get, seg } from '../api.js';
-import { t, fmtNumber } from '../i18n.js';
+import { t, fmtNumber, tn } from '../i18n.js';
 import { setQuery } from '../router.js';
 import {
   pageHeader, section, facts, amount, num, badge, blockLink, addrLink, tagsTable, table, pager, loading, errorBanner, isAbort, csvButton, saveCSV,
@@ -50,7 +50,7 @@ export async function entityPage(view, ctx) {
       kind: t('kind.entity'),
       title: t('entity.name', { id: idText }),
       sub: [
-        t('entity.addresses', { n: fmtNumber(e.size) }),
+        tn('entity.addresses', e.size),
         e.categories?.length ? [' · ', e.categories.map((c) => badge(c, 'info'))] : null,
         e.sanctioned ? [' ', badge(t('tags.sanctioned'), 'danger')] : null,
       ],
