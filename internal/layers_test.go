@@ -14,38 +14,42 @@ const module = "github.com/vestigo-forensics/vestigo"
 // packages of strictly lower layers. Every package must be listed here, so
 // that placing a new one is a decision.
 var layers = map[string]int{
-	"internal/chain":     0, // chain-neutral domain types
-	"internal/btc":       1, // chain adapters
-	"internal/index":     2, // storage
-	"internal/blockfile": 2, // sources
-	"internal/btcrpc":    2,
-	"internal/tags":      2, // SQLite tag store
-	"internal/casestore": 2, // SQL case store (SQLite or PostgreSQL), users, audit log
-	"internal/casepack":  2, // signed and encrypted case packages (format only)
-	"internal/tsa":       2, // RFC 3161 time-stamping client
-	"internal/ingest":    3, // sources → storage; analysis (cluster, trace, detect) joins this layer
-	"internal/coinjoin":  3, // CoinJoin detectors
-	"internal/change":    3, // change-output heuristics
-	"internal/share":     3, // case packages from and into the case store
-	"internal/backup":    3, // consistent backups of the case store and exhibits
-	"internal/cluster":   4, // analysis over the index and other analyses
-	"internal/trace":     4,
-	"internal/detect":    4,
-	"internal/scenario":  4, // cases, evidence, reports, seizure, scenarios
-	"internal/entity":    5, // attribution answers: index + clusters + tags
-	"internal/evaluate":  5, // error rates against generated ground truth
-	"internal/fixture":   5, // test harness: imported by tests only
-	"internal/workspace": 6, // the composition root
-	"internal/btcdtest":  6, // test harness: imported by tests only
-	"internal/pgtest":    6, // test harness: a real PostgreSQL; imported by tests only
-	"internal/tsatest":   6, // test harness: a local RFC 3161 TSA (openssl ts); imported by tests only
-	"internal/api":       7, // the REST API of vestigo serve
-	"internal/web":       7, // the browser workspace in front of the API
-	"cmd/vestigo":        8, // interfaces (CLI, the team server)
+	"internal/chain":       0, // chain-neutral domain types
+	"internal/btc":         1, // chain adapters
+	"internal/eth":         1,
+	"internal/index":       2, // storage
+	"internal/blockfile":   2, // sources
+	"internal/btcrpc":      2,
+	"internal/tags":        2, // SQLite tag store
+	"internal/casestore":   2, // SQL case store (SQLite or PostgreSQL), users, audit log
+	"internal/casepack":    2, // signed and encrypted case packages (format only)
+	"internal/tsa":         2, // RFC 3161 time-stamping client
+	"internal/ingest":      3, // sources → storage; analysis (cluster, trace, detect) joins this layer
+	"internal/coinjoin":    3, // CoinJoin detectors
+	"internal/change":      3, // change-output heuristics
+	"internal/share":       3, // case packages from and into the case store
+	"internal/backup":      3, // consistent backups of the case store and exhibits
+	"internal/cluster":     4, // analysis over the index and other analyses
+	"internal/trace":       4,
+	"internal/detect":      4,
+	"internal/scenario":    4, // cases, evidence, reports, seizure, scenarios
+	"internal/ethscenario": 4, // generated Ethereum cases on a geth --dev node
+	"internal/entity":      5, // attribution answers: index + clusters + tags
+	"internal/evaluate":    5, // error rates against generated ground truth
+	"internal/fixture":     5, // test harness: imported by tests only
+	"internal/workspace":   6, // the composition root
+	"internal/btcdtest":    6, // test harness: imported by tests only
+	"internal/pgtest":      6, // test harness: a real PostgreSQL; imported by tests only
+	"internal/tsatest":     6, // test harness: a local RFC 3161 TSA (openssl ts); imported by tests only
+	"internal/gethtest":    6, // test harness: a real geth --dev node; imported by tests only
+	"internal/api":         7, // the REST API of vestigo serve
+	"internal/web":         7, // the browser workspace in front of the API
+	"cmd/vestigo":          8, // interfaces (CLI, the team server)
 }
 
 // testHarness are packages that only tests may import.
-var testHarness = map[string]bool{"internal/btcdtest": true, "internal/fixture": true, "internal/pgtest": true, "internal/tsatest": true}
+var testHarness = map[string]bool{"internal/btcdtest": true, "internal/fixture": true, "internal/pgtest": true, "internal/tsatest": true,
+	"internal/gethtest": true}
 
 type pkg struct {
 	ImportPath   string

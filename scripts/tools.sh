@@ -14,7 +14,7 @@ set -eu
 # --- pinned versions ---------------------------------------------------------
 BTCD_VERSION=v0.26.2 # btcd and btcctl; `btcd --version` prints 0.26.2-beta
 
-ALL_TOOLS="btcd pypeers postgres openssl chromium web"
+ALL_TOOLS="btcd geth pypeers postgres openssl chromium web"
 
 # PostgreSQL for the case store's team deployment (the store suite runs on it
 # as well as on SQLite), from Debian's apt; the tests start their own cluster.
@@ -66,6 +66,33 @@ install_btcd() {
 	"btcd version $want"*) log "installed: $have" ;;
 	*) die "installed btcd reports '${have:-nothing}', want $want" ;;
 	esac
+}
+
+# --- geth (go-ethereum) -----------------------------------------------------------
+# The Ethereum node of the tests (geth --dev), at the go-ethereum version of
+# go.mod, so that the node and the library Vestigo builds with agree.
+install_geth() {
+	want=$(awk '$1 == "github.com/ethereum/go-ethereum" {print $2}' "$ROOT/go.mod" | head -n 1)
+	[ -n "$want" ] || die "go.mod names no github.com/ethereum/go-ethereum version"
+	if [ -x "$BIN/geth" ]; then
+		have=$("$BIN/geth" version 2>/dev/null | awk '/^Version:/ {print $2}')
+		case "v$have" in
+		"$want"-stable | "$want")
+			log "geth $want already installed"
+			return 0
+			;;
+		esac
+		log "geth in $BIN reports '${have:-nothing}', reinstalling $want"
+	else
+		log "installing geth $want (go install; about two minutes the first time)"
+	fi
+	need_go geth
+	rm -f "$BIN/geth"
+	(
+		cd "$ROOT/.tools" &&
+			GOFLAGS=-buildvcs=false GOBIN="$BIN" go install "github.com/ethereum/go-ethereum/cmd/geth@$want"
+	) || die "go install of geth $want failed"
+	log "installed: geth $("$BIN/geth" version 2>/dev/null | awk '/^Version:/ {print $2}')"
 }
 
 # --- python3-scipy, python3-networkx, python3-igraph ---------------------------
