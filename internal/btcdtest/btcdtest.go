@@ -13,11 +13,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -27,6 +25,8 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/vestigo-forensics/vestigo/internal/testproc"
 )
 
 const (
@@ -45,13 +45,10 @@ type Node struct {
 	LogFile    string // the node's captured stdout and stderr
 	MiningAddr string // regtest P2PKH address of MiningKey; every block pays it
 
-	t        testing.TB
-	cmd      *exec.Cmd
-	exited   chan struct{} // closed when the process has been reaped
-	waitErr  error         // set before exited is closed
-	stopOnce sync.Once
-	http     *http.Client
-	id       atomic.Uint64
+	t    testing.TB
+	proc *testproc.Process
+	http *http.Client
+	id   atomic.Uint64
 }
 
 // Option changes how Start runs the node.
@@ -99,7 +96,7 @@ func MiningAddress() string {
 // waits until its RPC answers. The node is stopped when the test ends.
 func Start(t testing.TB, opts ...Option) *Node {
 	t.Helper()
-	cfg := config{user: "vestigo", freePort: freePort}
+	cfg := config{user: "vestigo", freePort: testproc.FreePort}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -143,12 +140,6 @@ func start(t testing.TB, bin, dir, confFile string, cfg config, attempt int) (*N
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	logFile := filepath.Join(dir, fmt.Sprintf("btcd-%d.log", attempt))
-	out, err := os.Create(logFile)
-	if err != nil {
-		return nil, fmt.Errorf("btcdtest: create log file: %w", err)
-	}
-	defer out.Close() // the child has its own descriptor
-
 	n := &Node{
 		RPCURL:     "http://" + addr + "/",
 		User:       cfg.user,
@@ -157,7 +148,6 @@ func start(t testing.TB, bin, dir, confFile string, cfg config, attempt int) (*N
 		LogFile:    logFile,
 		MiningAddr: MiningAddress(),
 		t:          t,
-		exited:     make(chan struct{}),
 		http:       &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}},
 	}
 	args := []string{
@@ -175,18 +165,9 @@ func start(t testing.TB, bin, dir, confFile string, cfg config, attempt int) (*N
 		"--miningaddr=" + n.MiningAddr,
 	}
 	args = append(args, cfg.args...)
-	n.cmd = exec.Command(bin, args...)
-	n.cmd.Dir = dir
-	n.cmd.Stdout = out
-	n.cmd.Stderr = out
-	n.cmd.SysProcAttr = sysProcAttr()
-	if err := n.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("btcdtest: start %s: %w", bin, err)
+	if n.proc, err = testproc.Start(bin, args, dir, logFile); err != nil {
+		return nil, fmt.Errorf("btcdtest: %w", err)
 	}
-	go func() {
-		n.waitErr = n.cmd.Wait()
-		close(n.exited)
-	}()
 
 	deadline := time.Now().Add(startTimeout)
 	for {
@@ -203,12 +184,12 @@ func start(t testing.TB, bin, dir, confFile string, cfg config, attempt int) (*N
 			return n, nil
 		}
 		select {
-		case <-n.exited:
+		case <-n.proc.Done():
 			tail := n.tail()
 			if strings.Contains(tail, "Can't listen on") {
 				return nil, fmt.Errorf("btcdtest: btcd could not bind %s: %w\n%s", addr, errBindRace, tail)
 			}
-			return nil, fmt.Errorf("btcdtest: btcd exited during start-up (%v); tail of %s:\n%s", n.waitErr, logFile, tail)
+			return nil, fmt.Errorf("btcdtest: btcd exited during start-up (%v); tail of %s:\n%s", n.proc.Err(), logFile, tail)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -219,71 +200,19 @@ func start(t testing.TB, bin, dir, confFile string, cfg config, attempt int) (*N
 	}
 }
 
-// freePort asks the kernel for a free loopback TCP port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	return port, l.Close()
-}
-
 // tail returns the last logTail bytes of the node's log.
-func (n *Node) tail() string {
-	f, err := os.Open(n.LogFile)
-	if err != nil {
-		return fmt.Sprintf("(cannot read log: %v)", err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > logTail {
-		if _, err := f.Seek(-logTail, io.SeekEnd); err != nil {
-			return fmt.Sprintf("(cannot read log: %v)", err)
-		}
-	}
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return fmt.Sprintf("(cannot read log: %v)", err)
-	}
-	return string(b)
-}
+func (n *Node) tail() string { return n.proc.Tail(logTail) }
 
 // PID returns the process ID of the node.
-func (n *Node) PID() int { return n.cmd.Process.Pid }
+func (n *Node) PID() int { return n.proc.PID() }
 
 // Exited reports whether the node process has ended and been reaped.
-func (n *Node) Exited() bool {
-	select {
-	case <-n.exited:
-		return true
-	default:
-		return false
-	}
-}
+func (n *Node) Exited() bool { return n.proc.Exited() }
 
 // Stop ends the node: SIGTERM, then SIGKILL if it has not exited within
 // 10 seconds. It waits for the process to be reaped. Calling Stop more
 // than once is harmless.
-func (n *Node) Stop() {
-	n.stopOnce.Do(func() {
-		if n.Exited() {
-			return
-		}
-		if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			n.t.Logf("btcdtest: SIGTERM to btcd pid %d: %v", n.PID(), err)
-		}
-		select {
-		case <-n.exited:
-			return
-		case <-time.After(stopTimeout):
-		}
-		n.t.Logf("btcdtest: btcd pid %d ignored SIGTERM for %v; killing it", n.PID(), stopTimeout)
-		if err := n.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			n.t.Logf("btcdtest: SIGKILL to btcd pid %d: %v", n.PID(), err)
-		}
-		<-n.exited
-	})
-}
+func (n *Node) Stop() { n.proc.Stop(syscall.SIGTERM, stopTimeout, n.t.Logf) }
 
 // RPCError is a JSON-RPC error object returned by the node.
 type RPCError struct {
@@ -449,42 +378,9 @@ func (n *Node) BestBlock(t testing.TB) (chainhash.Hash, int64) {
 // <repository root>/.tools/bin/<name>. A missing tool fails the test.
 func Binary(t testing.TB, name string) string {
 	t.Helper()
-	dir := os.Getenv("VESTIGO_TOOLS")
-	if dir == "" {
-		root, err := repoRoot()
-		if err != nil {
-			t.Fatalf("btcdtest: %v", err)
-		}
-		dir = filepath.Join(root, ".tools", "bin")
-	}
-	p := filepath.Join(dir, name)
-	st, err := os.Stat(p)
-	if err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
-		t.Fatalf("btcdtest: %s is not installed at %s: run scripts/tools.sh (make tools)", name, p)
+	p, err := testproc.Tool(name)
+	if err != nil {
+		t.Fatalf("btcdtest: %v", err)
 	}
 	return p
-}
-
-// repoRoot walks up from the working directory to the directory holding
-// both go.mod and scripts/tools.sh.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("working directory: %w", err)
-	}
-	for dir := wd; ; {
-		if isFile(filepath.Join(dir, "go.mod")) && isFile(filepath.Join(dir, "scripts", "tools.sh")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no directory above %s holds go.mod and scripts/tools.sh; set VESTIGO_TOOLS to the tools' bin directory", wd)
-		}
-		dir = parent
-	}
-}
-
-func isFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
 }

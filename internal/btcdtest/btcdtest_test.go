@@ -18,6 +18,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+
+	"github.com/vestigo-forensics/vestigo/internal/testproc"
 )
 
 func TestNodeLifecycle(t *testing.T) {
@@ -137,16 +139,6 @@ func TestBinaryOverride(t *testing.T) {
 	}
 }
 
-func TestRepoRoot(t *testing.T) {
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !isFile(filepath.Join(root, "scripts", "tools.sh")) {
-		t.Fatalf("repo root %s has no scripts/tools.sh", root)
-	}
-}
-
 func TestMiningAddress(t *testing.T) {
 	a, err := btcutil.DecodeAddress(MiningAddress(), &chaincfg.RegressionNetParams)
 	if err != nil {
@@ -212,7 +204,7 @@ func TestStartRetriesBindRace(t *testing.T) {
 			if calls == 1 {
 				return busy.Addr().(*net.TCPAddr).Port, nil
 			}
-			return freePort()
+			return testproc.FreePort()
 		}
 	}
 	n := Start(t, pick)

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +20,8 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/vestigo-forensics/vestigo/internal/testproc"
 )
 
 const (
@@ -46,9 +46,7 @@ type Node struct {
 	DataDir string         // the node's --datadir, inside the test's temporary directory
 	LogFile string         // the node's captured stdout and stderr
 
-	cmd      *exec.Cmd
-	exited   chan struct{} // closed when the process has been reaped
-	waitErr  error         // set before exited is closed
+	proc     *testproc.Process
 	stopOnce sync.Once
 	rpc      *rpc.Client
 	eth      *ethclient.Client
@@ -82,7 +80,7 @@ func WithArgs(args ...string) Option {
 // test failed, the end of the node's log is logged.
 func Start(t testing.TB, opts ...Option) *Node {
 	t.Helper()
-	cfg := config{apis: defaultAPIs, freePort: freePort}
+	cfg := config{apis: defaultAPIs, freePort: testproc.FreePort}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -161,27 +159,11 @@ func start(t testing.TB, bin, dir string, cfg config, attempt int) (*Node, error
 		URL:     "http://" + addr,
 		DataDir: filepath.Join(dir, fmt.Sprintf("data-%d", attempt)),
 		LogFile: filepath.Join(dir, fmt.Sprintf("geth-%d.log", attempt)),
-		exited:  make(chan struct{}),
 		logf:    t.Logf,
 	}
-	out, err := os.Create(n.LogFile)
-	if err != nil {
-		return nil, fmt.Errorf("gethtest: create log file: %w", err)
+	if n.proc, err = testproc.Start(bin, args(n.DataDir, port, cfg), dir, n.LogFile); err != nil {
+		return nil, fmt.Errorf("gethtest: %w", err)
 	}
-	defer out.Close() // the child has its own descriptor
-
-	n.cmd = exec.Command(bin, args(n.DataDir, port, cfg)...)
-	n.cmd.Dir = dir
-	n.cmd.Stdout = out
-	n.cmd.Stderr = out
-	n.cmd.SysProcAttr = sysProcAttr()
-	if err := n.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("gethtest: start %s: %w", bin, err)
-	}
-	go func() {
-		n.waitErr = n.cmd.Wait()
-		close(n.exited)
-	}()
 
 	// No proxy, whatever the environment says: the node is on loopback.
 	hc := &http.Client{Transport: &http.Transport{Proxy: nil}}
@@ -203,13 +185,13 @@ func start(t testing.TB, bin, dir string, cfg config, attempt int) (*Node, error
 			break
 		}
 		select {
-		case <-n.exited:
+		case <-n.proc.Done():
 			tail := n.tail()
 			n.Stop() // closes the client
 			if strings.Contains(tail, "address already in use") {
 				return nil, fmt.Errorf("gethtest: geth could not bind %s: %w\n%s", addr, errBindRace, tail)
 			}
-			return nil, fmt.Errorf("gethtest: geth exited during start-up (%v); tail of %s:\n%s", n.waitErr, n.LogFile, tail)
+			return nil, fmt.Errorf("gethtest: geth exited during start-up (%v); tail of %s:\n%s", n.proc.Err(), n.LogFile, tail)
 		case <-time.After(pollEvery):
 		}
 		if time.Now().After(deadline) {
@@ -234,16 +216,6 @@ func start(t testing.TB, bin, dir string, cfg config, attempt int) (*Node, error
 	return n, nil
 }
 
-// freePort asks the kernel for a free loopback TCP port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	return port, l.Close()
-}
-
 // Client returns an ethclient on the node's RPC connection. It is closed
 // when the node stops.
 func (n *Node) Client() *ethclient.Client { return n.eth }
@@ -254,17 +226,10 @@ func (n *Node) Client() *ethclient.Client { return n.eth }
 func (n *Node) RPC() *rpc.Client { return n.rpc }
 
 // PID returns the process id of the node.
-func (n *Node) PID() int { return n.cmd.Process.Pid }
+func (n *Node) PID() int { return n.proc.PID() }
 
 // Exited reports whether the node process has ended and been reaped.
-func (n *Node) Exited() bool {
-	select {
-	case <-n.exited:
-		return true
-	default:
-		return false
-	}
-}
+func (n *Node) Exited() bool { return n.proc.Exited() }
 
 // Stop ends the node: SIGINT (geth shuts down cleanly), then SIGKILL if it
 // has not exited within ten seconds; it waits until the process is reaped
@@ -274,43 +239,12 @@ func (n *Node) Stop() {
 		if n.rpc != nil {
 			defer n.rpc.Close()
 		}
-		if n.Exited() {
-			return
-		}
-		if err := n.cmd.Process.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			n.logf("gethtest: SIGINT to geth pid %d: %v", n.PID(), err)
-		}
-		select {
-		case <-n.exited:
-			return
-		case <-time.After(stopTimeout):
-		}
-		n.logf("gethtest: geth pid %d ignored SIGINT for %v; killing it", n.PID(), stopTimeout)
-		if err := n.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			n.logf("gethtest: SIGKILL to geth pid %d: %v", n.PID(), err)
-		}
-		<-n.exited
+		n.proc.Stop(syscall.SIGINT, stopTimeout, n.logf)
 	})
 }
 
 // tail returns the last logTail bytes of the node's log.
-func (n *Node) tail() string {
-	f, err := os.Open(n.LogFile)
-	if err != nil {
-		return fmt.Sprintf("(cannot read log: %v)", err)
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > logTail {
-		if _, err := f.Seek(-logTail, io.SeekEnd); err != nil {
-			return fmt.Sprintf("(cannot read log: %v)", err)
-		}
-	}
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return fmt.Sprintf("(cannot read log: %v)", err)
-	}
-	return string(b)
-}
+func (n *Node) tail() string { return n.proc.Tail(logTail) }
 
 // Binary returns the path of the geth executable: $VESTIGO_GETH if set,
 // else geth in $VESTIGO_TOOLS if that is set, else .tools/bin/geth under
@@ -327,8 +261,7 @@ func Binary(t testing.TB) string {
 	if p, err = filepath.Abs(p); err != nil {
 		t.Fatalf("gethtest: geth path: %v", err)
 	}
-	st, err := os.Stat(p)
-	if err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+	if err := testproc.Executable(p); err != nil {
 		t.Fatalf("gethtest: geth is not installed at %s: %s (make tools)", p, missingHint)
 	}
 	return p
@@ -338,31 +271,5 @@ func binaryPath() (string, error) {
 	if p := os.Getenv("VESTIGO_GETH"); p != "" {
 		return p, nil
 	}
-	if d := os.Getenv("VESTIGO_TOOLS"); d != "" {
-		return filepath.Join(d, "geth"), nil
-	}
-	root, err := moduleRoot()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(root, ".tools", "bin", "geth"), nil
-}
-
-// moduleRoot walks up from the working directory to the first directory
-// holding go.mod.
-func moduleRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("working directory: %w", err)
-	}
-	for dir := wd; ; {
-		if st, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && st.Mode().IsRegular() {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no directory above %s holds go.mod; set VESTIGO_GETH to the geth binary (%s)", wd, missingHint)
-		}
-		dir = parent
-	}
+	return testproc.Tool("geth")
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/vestigo-forensics/vestigo/internal/testproc"
 )
 
 var ether = big.NewInt(1_000_000_000_000_000_000)
@@ -338,7 +340,7 @@ func TestStartRetriesBindRace(t *testing.T) {
 			if calls == 1 {
 				return busy.Addr().(*net.TCPAddr).Port, nil
 			}
-			return freePort()
+			return testproc.FreePort()
 		}
 	}
 	n := Start(t, pick)
@@ -447,13 +449,10 @@ func TestBinaryOverride(t *testing.T) {
 	}
 }
 
-func TestModuleRoot(t *testing.T) {
-	root, err := moduleRoot()
+func TestBinaryPath(t *testing.T) {
+	root, err := testproc.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
-	}
-	if !strings.Contains(readFile(t, filepath.Join(root, "go.mod")), "module github.com/vestigo-forensics/vestigo\n") {
-		t.Fatalf("module root %s is not vestigo's", root)
 	}
 	t.Setenv("VESTIGO_GETH", "")
 	t.Setenv("VESTIGO_TOOLS", "")

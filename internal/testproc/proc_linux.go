@@ -1,4 +1,4 @@
-package gethtest
+package testproc
 
 import "syscall"
 

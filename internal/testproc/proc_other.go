@@ -1,6 +1,6 @@
 //go:build !linux
 
-package btcdtest
+package testproc
 
 import "syscall"
 
