@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vestigo-forensics/vestigo/internal/btc"
+	"github.com/vestigo-forensics/vestigo/internal/eth"
 )
 
 // normCurrency maps a source's currency to the one stored: XBT (OFAC's
@@ -65,19 +66,28 @@ func sane(s string) bool {
 	return true
 }
 
+// evmChecksum checks the EIP-55 checksum of a 0x+40-hex address written
+// in mixed case (all-lower and all-upper carry none).
+func evmChecksum(s string) error {
+	_, err := eth.ParseAddress("0x" + s[2:])
+	return err
+}
+
 // normAddress validates address s of currency c (already normalised by
 // normCurrency) and returns its stored form. BTC addresses must decode on
 // one of Bitcoin's networks; ETH addresses must be 0x and 40 hex digits;
-// any 0x+40-hex address (the EVM chains: ETH, MATIC, BEP20, ...) is
-// lower-cased, since its letter case is only a checksum; other addresses are
-// kept as given after a sanity check.
+// written in mixed case they must carry a right EIP-55 checksum. Any
+// 0x+40-hex address (the EVM chains: ETH, MATIC, BEP20, ...) is lower-cased,
+// since its letter case is only a checksum (not always EIP-55's: Zilliqa's
+// differs, so only ETH's is checked); other addresses are kept as given
+// after a sanity check.
 func normAddress(c, s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	switch c {
 	case "BTC":
 		return btcAddress(s)
 	case "ETH":
-		if !isEVM(s) {
+		if !isEVM(s) || evmChecksum(s) != nil {
 			return "", false
 		}
 		return strings.ToLower(s), true
@@ -104,10 +114,16 @@ func checkAddress(file string, line int, cur, raw string, strict bool) (addr, pr
 		return a, "", nil
 	}
 	s := strings.TrimSpace(raw)
-	if strict || s == "" || len(s) > maxAddressText || !cleanText(s) || strings.ContainsAny(s, "\n\r\t") {
-		return "", "", errAt(file, line, "invalid %s address %q", cur, truncate(s, 130))
+	why := ""
+	if cur == "ETH" && isEVM(s) {
+		if err := evmChecksum(s); err != nil {
+			why = ": wrong EIP-55 checksum (mixed case), a typing error or a corrupted copy"
+		}
 	}
-	return s, fmt.Sprintf("invalid %s address %q: kept as the source gives it", cur, truncate(s, 130)), nil
+	if strict || s == "" || len(s) > maxAddressText || !cleanText(s) || strings.ContainsAny(s, "\n\r\t") {
+		return "", "", errAt(file, line, "invalid %s address %q%s", cur, truncate(s, 130), why)
+	}
+	return s, fmt.Sprintf("invalid %s address %q%s: kept as the source gives it", cur, truncate(s, 130), why), nil
 }
 
 // NormalizeAddress returns the form under which the store files a query
