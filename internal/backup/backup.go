@@ -18,6 +18,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/vestigo-forensics/vestigo/internal/casepack"
 	"github.com/vestigo-forensics/vestigo/internal/casestore"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 )
@@ -34,9 +35,11 @@ const (
 
 // Errors (see the package documentation).
 var (
-	ErrFormat     = errors.New("not a Vestigo backup")
-	ErrCorrupt    = errors.New("backup is damaged")
-	ErrUnsafePath = errors.New("unsafe entry")
+	ErrFormat  = errors.New("not a Vestigo backup")
+	ErrCorrupt = errors.New("backup is damaged")
+	// ErrUnsafePath is the case packages' own: both read tar archives
+	// with the same rules for entries (casepack.RegularFile).
+	ErrUnsafePath = casepack.ErrUnsafePath
 	ErrTooLarge   = errors.New("backup too large")
 	ErrNotEmpty   = errors.New("the store is not empty")
 	ErrUntrusted  = errors.New("the restored store does not verify")

@@ -320,29 +320,10 @@ func stageFile(r io.Reader, path string, fe FileEntry) error {
 	return nil
 }
 
-// typeNames names the tar entry types that are refused.
-var typeNames = map[byte]string{
-	tar.TypeLink: "hard link", tar.TypeSymlink: "symbolic link", tar.TypeChar: "character device",
-	tar.TypeBlock: "block device", tar.TypeDir: "directory", tar.TypeFifo: "FIFO", tar.TypeCont: "contiguous file",
-	tar.TypeXGlobalHeader: "global PAX header", tar.TypeGNUSparse: "sparse file",
-}
-
 // checkHeader refuses anything but a regular file with a safe name.
 func checkHeader(h *tar.Header) error {
-	if h.Typeflag != tar.TypeReg {
-		what, ok := typeNames[h.Typeflag]
-		if !ok {
-			what = fmt.Sprintf("entry of type %q", h.Typeflag)
-		}
-		return fmt.Errorf("%w: %q is a %s, not a regular file", ErrUnsafePath, h.Name, what)
-	}
-	if h.Linkname != "" {
-		return fmt.Errorf("%w: %q links to %q", ErrUnsafePath, h.Name, h.Linkname)
-	}
-	for k := range h.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return fmt.Errorf("%w: %q is a sparse file", ErrUnsafePath, h.Name)
-		}
+	if err := casepack.RegularFile(h); err != nil {
+		return err
 	}
 	if h.Size < 0 {
 		return fmt.Errorf("%w: %q has a negative size", ErrCorrupt, h.Name)

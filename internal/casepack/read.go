@@ -322,9 +322,11 @@ var typeNames = map[byte]string{
 	tar.TypeXGlobalHeader: "global PAX header", tar.TypeGNUSparse: "sparse file",
 }
 
-// checkHeader refuses anything but a regular file named manifest.json,
-// manifest.sig or files/<safe path>.
-func checkHeader(h *tar.Header) error {
+// RegularFile refuses a tar entry that is not a plain regular file: a
+// link, a device, a directory, a FIFO, a sparse file. The error wraps
+// ErrUnsafePath and names the entry and what it is. Case packages and
+// backups both read only regular files.
+func RegularFile(h *tar.Header) error {
 	if h.Typeflag != tar.TypeReg {
 		what, ok := typeNames[h.Typeflag]
 		if !ok {
@@ -339,6 +341,15 @@ func checkHeader(h *tar.Header) error {
 		if strings.HasPrefix(k, "GNU.sparse.") {
 			return fmt.Errorf("%w: %q is a sparse file, not a regular file", ErrUnsafePath, h.Name)
 		}
+	}
+	return nil
+}
+
+// checkHeader refuses anything but a regular file named manifest.json,
+// manifest.sig or files/<safe path>.
+func checkHeader(h *tar.Header) error {
+	if err := RegularFile(h); err != nil {
+		return err
 	}
 	if h.Size < 0 {
 		return fmt.Errorf("%w: %q has a negative size", ErrFormat, h.Name)
