@@ -4,7 +4,7 @@ GO    ?= go
 BIN   := bin/vestigo
 GOFILES_DIRS := cmd internal bench
 
-.PHONY: build web web-check test tools fmt-check vet bench bench-10m bench-cluster bench-trace bench-serve demo fuzz clean
+.PHONY: build web web-check test tools fmt-check vet bench bench-10m bench-cluster bench-trace bench-serve bench-eth demo fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/vestigo
@@ -49,6 +49,7 @@ bench: build
 	scripts/bench-cluster.sh
 	scripts/bench-trace.sh
 	scripts/bench-serve.sh
+	scripts/bench-eth.sh
 
 bench-10m: build
 	BENCH_TXS=10000000 scripts/bench.sh
@@ -61,6 +62,11 @@ bench-cluster: build
 # History lookups, traces and taint propagation against networkx and igraph.
 bench-trace: build
 	scripts/bench-trace.sh
+
+# The Ethereum import from a geth --dev node filled with a generated chain
+# (BENCH_ETH_TXS, default 100,000) against fetching it alone.
+bench-eth: build
+	scripts/bench-eth.sh
 
 # vestigo serve over loopback: query latencies and a 50-client load run.
 bench-serve: build

@@ -18,6 +18,7 @@ var layers = map[string]int{
 	"internal/btc":         1, // chain adapters
 	"internal/eth":         1,
 	"internal/index":       2, // storage
+	"internal/evmindex":    2, // the account-model index of EVM chains
 	"internal/blockfile":   2, // sources
 	"internal/btcrpc":      2,
 	"internal/tags":        2, // SQLite tag store
@@ -25,6 +26,7 @@ var layers = map[string]int{
 	"internal/casepack":    2, // signed and encrypted case packages (format only)
 	"internal/tsa":         2, // RFC 3161 time-stamping client
 	"internal/ingest":      3, // sources → storage; analysis (cluster, trace, detect) joins this layer
+	"internal/ethingest":   3, // EVM JSON-RPC → evmindex
 	"internal/coinjoin":    3, // CoinJoin detectors
 	"internal/change":      3, // change-output heuristics
 	"internal/share":       3, // case packages from and into the case store
@@ -36,6 +38,7 @@ var layers = map[string]int{
 	"internal/ethscenario": 4, // generated Ethereum cases on a geth --dev node
 	"internal/entity":      5, // attribution answers: index + clusters + tags
 	"internal/evaluate":    5, // error rates against generated ground truth
+	"internal/ethchaingen": 5, // large generated EVM chains for the ingest benchmark (uses ethscenario's contracts)
 	"internal/fixture":     5, // test harness: imported by tests only
 	"internal/testproc":    5, // test harness: processes of real programs (btcd, geth); tests and harnesses only
 	"internal/workspace":   6, // the composition root

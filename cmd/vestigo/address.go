@@ -6,7 +6,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/index"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 func (a *app) addressCommand() *cobra.Command {
@@ -15,6 +17,7 @@ func (a *app) addressCommand() *cobra.Command {
 		limit, offset int
 		newest        bool
 		unspent       bool
+		asset         string
 	)
 	cmd := &cobra.Command{
 		Use:   "address ADDRESS",
@@ -23,11 +26,29 @@ func (a *app) addressCommand() *cobra.Command {
 history (oldest first; --newest-first to reverse), each entry with what the
 transaction sent to and took from the address and the balance after it.
 P2PK outputs appear under the P2PKH form of their key; bare multisig and
-non-standard scripts under their script address "s-<sha256 of the script>".`,
+non-standard scripts under their script address "s-<sha256 of the script>".
+
+An EVM address (0x…, EIP-55 checked when in mixed case) shows its holdings
+per asset (ether and each token, in whole units of the token's decimals) and
+its ledger: every move in or out (fees, values, internal transfers, token
+transfers) with the balance after it. --asset restricts the ledger to one
+asset (the native symbol, a token contract or a token's symbol).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 0 || offset < 0 {
 				return usagef("--limit and --offset must not be negative")
+			}
+			if workspace.IsEVMInput(args[0]) {
+				if unspent {
+					return usagef("--unspent is for Bitcoin addresses")
+				}
+				if limit == 0 {
+					limit = entity.MaxLedgerPage
+				}
+				return a.evmAddress(cmd, args[0], entity.EVMAddressQuery{Offset: offset, Limit: limit, NewestFirst: newest}, asset, asJSON)
+			}
+			if asset != "" {
+				return usagef("--asset is for EVM (0x) addresses")
 			}
 			ws, err := a.readWorkspace()
 			if err != nil {
@@ -65,11 +86,12 @@ non-standard scripts under their script address "s-<sha256 of the script>".`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&asJSON, "json", false, "print JSON (amounts in integer satoshis)")
+	f.BoolVar(&asJSON, "json", false, "print JSON (Bitcoin: amounts in integer satoshis; EVM: amounts as strings of base units)")
 	f.IntVar(&limit, "limit", 50, "history entries to show (0 = all)")
 	f.IntVar(&offset, "offset", 0, "history entries to skip")
 	f.BoolVar(&newest, "newest-first", false, "list the history newest first")
 	f.BoolVar(&unspent, "unspent", false, "also list the unspent outputs")
+	f.StringVar(&asset, "asset", "", "EVM addresses: only this asset's ledger (ETH, a token contract or symbol)")
 	return cmd
 }
 

@@ -24,6 +24,7 @@ func (a *app) benchCommand() *cobra.Command {
 		Short: "Measure Vestigo on this machine (used by make bench)",
 	}
 	cmd.AddCommand(a.benchImportCommand(), a.benchCompareCommand(), a.benchClusterCommand(), a.benchTraceCommand(), a.benchServeCommand())
+	cmd.AddCommand(a.benchETHCommand())
 	return cmd
 }
 

@@ -211,7 +211,8 @@ func TestBadInput(t *testing.T) {
 	fails(t, exitUsage, "unknown flag", "--data", data, "tx", tx170, "--bogus")
 	fails(t, exitFailure, "no index", "--data", t.TempDir(), "tx", tx170)
 	fails(t, exitUsage, "unknown network", "--data", data, "--network", "simnet", "status")
-	fails(t, exitUsage, "not supported", "--data", data, "--chain", "eth", "tx", tx170)
+	fails(t, exitUsage, "takes EVM input", "--data", data, "--chain", "eth", "tx", tx170)
+	fails(t, exitUsage, "not supported", "--data", data, "--chain", "ltc", "tx", tx170)
 	if r := ok(t, "--data", data, "--network", "testnet3", "status", "--json"); !strings.Contains(r.stdout, `"networks": []`) {
 		t.Fatalf("--network testnet3 (an alias of testnet) on a mainnet-only data dir: %s", r.stdout)
 	}

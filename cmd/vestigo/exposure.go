@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 func (a *app) exposureCommand() *cobra.Command {
@@ -21,9 +22,13 @@ func (a *app) exposureCommand() *cobra.Command {
 (outgoing) with the haircut model, up to --hops transactions, stopping at the
 first tagged entity other than the address's own cluster. Each category gets
 the amount that reached it in one transaction (direct) or more (indirect) and
-its share of the traced funds.`,
+its share of the traced funds. An EVM address (0x…) gets the same per asset it
+holds, over moves instead of transactions.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if workspace.IsEVMInput(args[0]) {
+				return a.evmExposure(cmd, args[0], hops, asJSON)
+			}
 			svc, addr, err := a.attributionOf(args[0], false)
 			if err != nil {
 				return err

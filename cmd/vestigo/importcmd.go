@@ -24,7 +24,7 @@ func (a *app) importCommand() *cobra.Command {
 		Use:   "import",
 		Short: "Import a chain from files into the index",
 	}
-	cmd.AddCommand(a.importBTCCommand())
+	cmd.AddCommand(a.importBTCCommand(), a.importETHCommand())
 	return cmd
 }
 

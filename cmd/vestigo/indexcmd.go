@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/evmindex"
 	"github.com/vestigo-forensics/vestigo/internal/index"
 )
 
@@ -30,7 +32,10 @@ recorded previous output is exactly that output and every spend link points
 back; the unspent set is exactly the unspent outputs and holds what the
 coinbases claimed; every address's history matches the transactions and its
 balance equals its unspent outputs; the txid and address tables are
-complete. Exit code 4 when a problem is found.`,
+complete. Each EVM index (Ethereum and its peers) is checked too: blocks
+linked to the tip, every move in both sides' ledgers, every running balance
+and summary, the address and token tables. Exit code 4 when a problem is
+found.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ws, err := a.readWorkspace()
@@ -41,7 +46,7 @@ complete. Exit code 4 when a problem is found.`,
 			if err != nil {
 				return err
 			}
-			var reports []*index.VerifyReport
+			var reports []any
 			failed := false
 			for _, l := range ls {
 				if a.network != "" && l.Network != chain.Network(a.network) {
@@ -68,6 +73,21 @@ complete. Exit code 4 when a problem is found.`,
 					printVerify(a, l, rep)
 				}
 			}
+			evms, err := ws.EVMIndexes(a.selector())
+			if err != nil {
+				return err
+			}
+			for _, ix := range evms {
+				rep, err := verifyEVM(cmd.Context(), ix)
+				if err != nil {
+					return err
+				}
+				reports = append(reports, rep)
+				failed = failed || len(rep.Problems) > 0
+				if !asJSON {
+					printVerifyEVM(a, rep)
+				}
+			}
 			if len(reports) == 0 {
 				return fmt.Errorf("no index to verify in %s: %w", ws.Dir(), chain.ErrNotFound)
 			}
@@ -84,6 +104,53 @@ complete. Exit code 4 when a problem is found.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// evmVerifyReport is the outcome of verifying an EVM index; its fields
+// share their names with the Bitcoin index's report.
+type evmVerifyReport struct {
+	Ledger    string          `json:"ledger"`
+	ChainID   uint64          `json:"chain_id"`
+	Height    uint64          `json:"height"`
+	Hash      string          `json:"hash"`
+	Txs       uint64          `json:"txs"`
+	Moves     uint64          `json:"moves"`
+	Addresses uint64          `json:"addresses"`
+	Tokens    uint64          `json:"tokens"`
+	Checks    []string        `json:"checks"`
+	Problems  []index.Problem `json:"problems"`
+}
+
+func verifyEVM(ctx context.Context, ix *evmindex.Index) (*evmVerifyReport, error) {
+	m := ix.Meta()
+	rep := &evmVerifyReport{Ledger: fmt.Sprintf("evm-%d", m.ChainID), ChainID: m.ChainID, Checks: evmindex.Checks, Problems: []index.Problem{}}
+	if tip, has, _ := ix.Tip(); has {
+		rep.Height, rep.Hash, rep.Txs, rep.Moves, rep.Addresses, rep.Tokens = tip.Height, tip.Hash.String(), tip.Txs, tip.Moves, tip.Addresses, tip.Assets
+	}
+	problems, err := ix.Check(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range problems {
+		rep.Problems = append(rep.Problems, index.Problem{Check: "evm ledger", Detail: p})
+	}
+	return rep, nil
+}
+
+func printVerifyEVM(a *app, rep *evmVerifyReport) {
+	fmt.Fprintf(a.stdout, "%s: tip %d %s\n", rep.Ledger, rep.Height, rep.Hash)
+	fmt.Fprintf(a.stdout, "  %d txs, %d moves, %d addresses, %d tokens\n", rep.Txs, rep.Moves, rep.Addresses, rep.Tokens)
+	for _, c := range rep.Checks {
+		fmt.Fprintf(a.stdout, "  checked %s\n", c)
+	}
+	if len(rep.Problems) == 0 {
+		fmt.Fprintf(a.stdout, "  OK: every invariant holds\n")
+		return
+	}
+	fmt.Fprintf(a.stdout, "  %s:\n", plural(len(rep.Problems), "PROBLEM", "PROBLEMS"))
+	for _, p := range rep.Problems {
+		fmt.Fprintf(a.stdout, "    %s\n", p.Detail)
+	}
 }
 
 func printVerify(a *app, l chain.Ledger, rep *index.VerifyReport) {

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vestigo-forensics/vestigo/internal/trace"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 func (a *app) pathCommand() *cobra.Command {
@@ -24,9 +25,16 @@ answer says "summarised" (a path may exist that was not found).
 
 FROM and TO are addresses or entities (entity:ADDRESS for the cluster of an
 address, entity:ID with a report's entity_id); a path may start at any address
-of FROM and end at any address of TO.`,
+of FROM and end at any address of TO.
+
+On an EVM chain FROM and TO are 0x addresses; each step is a move (a
+transaction's value, an internal transfer or a token transfer) later in the
+chain than the one before.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if workspace.IsEVMInput(args[0]) || workspace.IsEVMInput(args[1]) {
+				return a.evmPath(cmd, args[0], args[1], trace.AccountPathParams{Hops: p.Hops, K: p.K, MaxFanout: p.MaxFanout}, asJSON)
+			}
 			ws, err := a.readWorkspace()
 			if err != nil {
 				return err

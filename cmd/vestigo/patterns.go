@@ -15,6 +15,7 @@ func (a *app) patternsCommand() *cobra.Command {
 		asJSON   bool
 		from, to int64
 		opt      detect.Options
+		evmOpt   detect.EVMOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "patterns [ADDRESS] [--from-height H --to-height H]",
@@ -26,8 +27,27 @@ confidence and a plain explanation. Types: peel_chain, consolidation, fan_out,
 fan_in (range only), structuring (many transfers just below --structuring-value,
 in one transaction or into one address), pass_through (funds in and out again
 within --pass-blocks, little left), mixer_use (transfers to or from an entity
-tagged mixing_service), dusting, round_payment, coinjoin_participation.`,
+tagged mixing_service), dusting, round_payment, coinjoin_participation.
+
+With --chain eth (or --chain-id N) the EVM detectors run over a block range:
+mixer_use (moves into or out of pools tagged mixing_service, Tornado Cash's),
+bridge_deposit (moves into contracts tagged defi_bridge: a possible chain
+hop), dex_swap (Uniswap V2/V3 Swap events as asset conversions), fan_out,
+fan_in and pass_through, per asset.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if a.chain == "eth" || a.chainID != 0 {
+				if len(args) > 0 {
+					return usagef("on EVM chains give a block range (--from-height, --to-height), not an address")
+				}
+				last := uint64(0)
+				if to >= 0 {
+					last = uint64(to)
+				}
+				if from < 0 {
+					return usagef("--from-height must not be negative")
+				}
+				return a.evmPatterns(cmd, uint64(from), last, evmOpt, asJSON)
+			}
 			if len(args) > 1 || (len(args) == 1) == cmd.Flags().Changed("from-height") {
 				return usagef("give an ADDRESS or --from-height (and --to-height), not both")
 			}

@@ -30,7 +30,13 @@ func newBlockProgress(stderr io.Writer, what string) *blockProgress {
 	if !isTerminal(stderr) {
 		return p
 	}
-	p.bar = progressbar.NewOptions64(-1,
+	p.bar = newBar(stderr, what)
+	return p
+}
+
+// newBar is a progress bar of blocks on stderr with a rate and an ETA.
+func newBar(stderr io.Writer, what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(stderr),
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(),
@@ -41,7 +47,6 @@ func newBlockProgress(stderr io.Writer, what string) *blockProgress {
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionClearOnFinish(),
 	)
-	return p
 }
 
 func (p *blockProgress) update(pr ingest.Progress) {

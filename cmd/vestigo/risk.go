@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 // maxWeightsFile bounds a risk weights file.
@@ -56,13 +57,19 @@ defaults with --print-weights.`,
 			if err != nil {
 				return err
 			}
-			svc, addr, err := a.attributionOf(args[0], false)
-			if err != nil {
-				return err
-			}
-			r, err := svc.Risk(cmd.Context(), addr, w)
-			if err != nil {
-				return err
+			var r *entity.Risk
+			if workspace.IsEVMInput(args[0]) {
+				if r, err = a.evmRisk(cmd, args[0], w); err != nil {
+					return err
+				}
+			} else {
+				svc, addr, err := a.attributionOf(args[0], false)
+				if err != nil {
+					return err
+				}
+				if r, err = svc.Risk(cmd.Context(), addr, w); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				return a.printJSON(r)

@@ -26,6 +26,7 @@ type app struct {
 	dataDir        string
 	chain          string
 	network        string
+	chainID        uint64
 	verbose        bool
 	ws             *workspace.Workspace
 	wsOpt          workspace.Options
@@ -77,6 +78,7 @@ questions about its blocks, transactions and addresses, exactly and reproducibly
 Start with:
   vestigo import btc --blocks ~/.bitcoin/blocks     (Bitcoin Core block files)
   vestigo sync btc --rpc http://127.0.0.1:8332 --rpc-cookie ~/.bitcoin/.cookie
+  vestigo import eth --rpc http://127.0.0.1:8545     (Ethereum or any EVM chain)
 then ask: vestigo tx TXID, vestigo address ADDR, vestigo block HEIGHT, vestigo status.
 Attribution: vestigo tags import PACKS, vestigo cluster ADDR, vestigo tags ADDR,
 vestigo cluster explain ADDR1 ADDR2, vestigo screen --file LIST.`,
@@ -87,8 +89,8 @@ vestigo cluster explain ADDR1 ADDR2, vestigo screen --file LIST.`,
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if a.chain != "" && a.chain != string(chain.Bitcoin) {
-			return usagef("--chain %q is not supported yet (btc)", a.chain)
+		if a.chain != "" && a.chain != string(chain.Bitcoin) && a.chain != string(chain.Ethereum) {
+			return usagef("--chain %q is not supported (btc, eth)", a.chain)
 		}
 		if a.network != "" {
 			p, err := btc.ParamsFor(chain.Network(a.network))
@@ -101,7 +103,8 @@ vestigo cluster explain ADDR1 ADDR2, vestigo screen --file LIST.`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dataDir, "data", workspace.DefaultDir(), "data directory (env "+workspace.EnvData+")")
-	pf.StringVar(&a.chain, "chain", "", "chain of the input, when it cannot be told from its format (btc)")
+	pf.StringVar(&a.chain, "chain", "", "chain of the input, when it cannot be told from its format (btc, eth)")
+	pf.Uint64Var(&a.chainID, "chain-id", 0, "EVM chain of 0x input, when several EVM chains are indexed (1: Ethereum mainnet)")
 	pf.StringVar(&a.network, "network", "", "network of the input: mainnet, testnet, testnet4, signet or regtest")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log what happens to stderr")
 	pf.StringVar(&a.cf.db, "db", os.Getenv(workspace.EnvDB), "case store: a SQLite file or postgres://… (default DATA/cases.db; env "+workspace.EnvDB+")")
@@ -111,7 +114,7 @@ vestigo cluster explain ADDR1 ADDR2, vestigo screen --file LIST.`,
 	root.AddCommand(
 		a.importCommand(), a.syncCommand(), a.txCommand(), a.addressCommand(), a.blockCommand(),
 		a.statusCommand(), a.indexCommand(), a.generateCommand(), a.benchCommand(),
-		a.clusterCommand(), a.tagsCommand(), a.screenCommand(), a.heuristicsCommand(), a.traceCommand(), a.pathCommand(), a.exposureCommand(), a.patternsCommand(), a.riskCommand(),
+		a.clusterCommand(), a.tagsCommand(), a.screenCommand(), a.heuristicsCommand(), a.traceCommand(), a.pathCommand(), a.depositsCommand(), a.exposureCommand(), a.patternsCommand(), a.riskCommand(),
 		a.serveCommand(), a.agencyCommand(), a.userCommand(), a.tokenCommand(), a.keysCommand(), a.caseCommand(),
 		a.auditCommand(), a.deconflictCommand(), a.backupCommand(), a.restoreCommand(),
 	)
@@ -159,7 +162,7 @@ func (a *app) onlyIndex() (*workspace.Workspace, *index.Index, error) {
 }
 
 func (a *app) selector() workspace.Selector {
-	return workspace.Selector{Chain: chain.Chain(a.chain), Network: chain.Network(a.network)}
+	return workspace.Selector{Chain: chain.Chain(a.chain), Network: chain.Network(a.network), ChainID: a.chainID}
 }
 
 func (a *app) printJSON(v any) error {

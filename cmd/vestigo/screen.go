@@ -29,7 +29,11 @@ func (a *app) screenCommand() *cobra.Command {
 		Long: `Screen a list of addresses (arguments and/or --file, one per line; blank lines
 and lines starting with # are skipped; a CSV line counts by its first field):
 for each, its direct tags, the tags of its cluster and whether it is
-sanctioned (directly or through its cluster). Invalid addresses are reported
+sanctioned (directly or through its cluster). EVM addresses (0x…, EIP-55
+checked when in mixed case; a wrong checksum is reported invalid, never
+screened clean) are screened against every EVM currency's tags (OFAC lists
+the same accounts under ETH, USDT and USDC) and looked up in every EVM index;
+they need no index. Invalid addresses are reported
 in the results, not fatal. The exit code is 0 when the screening ran; a
 summary line goes to stderr (stdout for the text table).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,20 +51,16 @@ summary line goes to stderr (stdout for the text table).`,
 			if len(inputs) == 0 {
 				return usagef("nothing to screen: give addresses or --file FILE")
 			}
-			ws, ix, err := a.onlyIndex()
+			ws, err := a.readWorkspace()
 			if err != nil {
 				return err
 			}
-			svc, err := ws.Attribution(ix)
-			if err != nil {
-				return err
-			}
-			res, sum, err := svc.Screen(cmd.Context(), inputs)
+			res, sum, where, err := ws.Screen(cmd.Context(), a.selector(), inputs)
 			if err != nil {
 				return err
 			}
 			line := fmt.Sprintf("screened %d addresses on %s: %d sanctioned, %d tagged, %d on chain, %d invalid",
-				sum.Screened, ix.Ledger(), sum.Sanctioned, sum.Tagged, sum.OnChain, sum.Invalid)
+				sum.Screened, where, sum.Sanctioned, sum.Tagged, sum.OnChain, sum.Invalid)
 			switch {
 			case asJSON:
 				err = a.printJSON(struct {
@@ -137,7 +137,14 @@ func printScreen(a *app, res []entity.Screening) {
 			sanc = "YES (" + r.SanctionedVia + ")"
 		}
 		cl := "not on chain"
-		if r.OnChain {
+		switch {
+		case r.EVMChains != nil && r.OnChain:
+			ids := make([]string, len(r.EVMChains))
+			for i, id := range r.EVMChains {
+				ids[i] = strconv.FormatUint(id, 10)
+			}
+			cl = "on EVM chain " + strings.Join(ids, ", ")
+		case r.OnChain:
 			cl = fmt.Sprintf("%d (%d addr)", r.ClusterID, r.ClusterSize)
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Address, sanc, cl, labels(r.DirectTags), labels(r.ClusterTags), orDash(strings.Join(r.Categories, ", ")))

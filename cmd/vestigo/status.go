@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vestigo-forensics/vestigo/internal/chain"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 type ledgerStatus struct {
@@ -27,6 +28,8 @@ type ledgerStatus struct {
 type statusReport struct {
 	DataDir  string         `json:"data_dir"`
 	Networks []ledgerStatus `json:"networks"`
+	// EVMChains are the indexes of Ethereum and other EVM chains.
+	EVMChains []workspace.EVMStatus `json:"evm_chains"`
 }
 
 func (a *app) statusCommand() *cobra.Command {
@@ -70,12 +73,15 @@ func (a *app) statusCommand() *cobra.Command {
 				}
 				rep.Networks = append(rep.Networks, s)
 			}
+			if rep.EVMChains, err = ws.EVMStatuses(a.selector()); err != nil {
+				return err
+			}
 			if asJSON {
 				return a.printJSON(rep)
 			}
 			fmt.Fprintf(a.stdout, "Data directory %s\n", rep.DataDir)
-			if len(rep.Networks) == 0 {
-				fmt.Fprintln(a.stdout, "No index yet: run vestigo import btc --blocks DIR or vestigo sync btc --rpc URL.")
+			if len(rep.Networks)+len(rep.EVMChains) == 0 {
+				fmt.Fprintln(a.stdout, "No index yet: run vestigo import btc --blocks DIR, vestigo sync btc --rpc URL or vestigo import eth --rpc URL.")
 			}
 			for _, s := range rep.Networks {
 				w := table(a.stdout)
@@ -91,6 +97,22 @@ func (a *app) statusCommand() *cobra.Command {
 				fmt.Fprintf(w, "  Transactions\t%d (%d inputs, %d outputs)\n", s.Txs, s.Inputs, s.Outputs)
 				fmt.Fprintf(w, "  Addresses\t%d\n", s.Addresses)
 				fmt.Fprintf(w, "  Store\t%.1f MiB in %s\n", float64(s.StoreBytes)/(1<<20), s.Dir)
+				w.Flush()
+			}
+			for _, s := range rep.EVMChains {
+				w := table(a.stdout)
+				fmt.Fprintf(w, "\n%s (EVM chain id %d, %s)\n", s.Name, s.ChainID, s.Symbol)
+				if s.TipHeight == nil {
+					fmt.Fprintf(w, "  Tip\tempty\n")
+				} else {
+					fmt.Fprintf(w, "  Tip\tblock %d  %s  %s\n", *s.TipHeight, s.TipHash, when(*s.TipTime))
+				}
+				fmt.Fprintf(w, "  Transactions\t%d (%d moves)\n", s.Txs, s.Moves)
+				fmt.Fprintf(w, "  Addresses\t%d (%d tokens)\n", s.Addresses, s.Tokens)
+				if s.UntracedBlocks > 0 {
+					fmt.Fprintf(w, "  Untraced\t%d blocks without internal transfers\n", s.UntracedBlocks)
+				}
+				fmt.Fprintf(w, "  Store\t%s\n", s.Dir)
 				w.Flush()
 			}
 			return nil

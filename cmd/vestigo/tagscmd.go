@@ -115,7 +115,7 @@ does nothing; a changed file replaces its earlier tags.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "", "tagpack, actorpack, ofac-xml, ofac-csv, ofac-list or csv (default: detect)")
+	cmd.Flags().StringVar(&format, "format", "", "tagpack, actorpack, ofac-xml, ofac-csv, ofac-list, etherscan-csv or csv (default: detect)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

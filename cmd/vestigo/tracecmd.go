@@ -9,8 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/trace"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 func (a *app) traceCommand() *cobra.Command {
@@ -26,6 +28,7 @@ func (a *app) traceCommand() *cobra.Command {
 		maxFrontier   int
 		followChange  bool
 		changeConf    float64
+		ef            evmTraceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "trace FROM",
@@ -48,11 +51,38 @@ Funds stop at addresses whose cluster is tagged with a --stop-at category
 (default: exchange, mixing_service, defi_bridge, sanctioned; "none" follows
 through everything), at the hop limit, outside the time window, and where they
 are still unspent. Each destination gets the amount and the share of the
-source that reached it. The same index tip and parameters give the same result.`,
+source that reached it. The same index tip and parameters give the same result.
+
+FROM may be an EVM address (0x…): its balance of one asset (--asset: the
+native coin by default, a token contract or symbol) is a pool, and moves are
+followed in chain order through the ledgers of the addresses the funds reach
+(fees, internal transfers and token transfers included); haircut takes each
+outgoing move's tainted share of the balance, fifo the oldest funds first.
+--amount limits the source to the first (backward: last) amount in base units;
+--from-block and --to-block bound the window; --min-value is in base units.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON && asCSV {
 				return usagef("choose one of --json and --csv")
+			}
+			if workspace.IsEVMInput(args[0]) {
+				if level != "address" || followChange {
+					return usagef("--level entity and --follow-change are for Bitcoin traces")
+				}
+				req := entity.EVMTraceRequest{Params: trace.AccountParams{Direction: trace.Direction(direction), Model: trace.Model(model), Hops: hops,
+					MinValue: chain.Sats(minValue), MaxFrontier: maxFrontier}}
+				var err error
+				if req.Since, err = parseWhen(since); err != nil {
+					return err
+				}
+				if req.Until, err = parseWhen(until); err != nil {
+					return err
+				}
+				req.StopAt = stopList(stopAt)
+				return a.evmTrace(cmd, args[0], req, ef, asJSON, asCSV)
+			}
+			if ef != (evmTraceFlags{}) {
+				return usagef("--asset, --amount, --from-block and --to-block are for EVM (0x) traces")
 			}
 			req := entity.TraceRequest{
 				Params: trace.Params{Direction: trace.Direction(direction), Model: trace.Model(model), Hops: hops,
@@ -66,13 +96,7 @@ source that reached it. The same index tip and parameters give the same result.`
 			if req.Until, err = parseWhen(until); err != nil {
 				return err
 			}
-			if stopAt != "none" {
-				for _, c := range strings.Split(stopAt, ",") {
-					if c = strings.TrimSpace(c); c != "" {
-						req.StopAt = append(req.StopAt, c)
-					}
-				}
-			}
+			req.StopAt = stopList(stopAt)
 			ws, err := a.readWorkspace()
 			if err != nil {
 				return err
@@ -105,7 +129,26 @@ source that reached it. The same index tip and parameters give the same result.`
 	f.Float64Var(&changeConf, "change-confidence", 0.75, "least consensus confidence of a change output with --follow-change")
 	f.BoolVar(&asJSON, "json", false, "print JSON (amounts in integer satoshis)")
 	f.BoolVar(&asCSV, "csv", false, "print the destinations as CSV")
+	f.StringVar(&ef.asset, "asset", "", "EVM: the asset to follow (the native symbol, a token contract or symbol; default the native coin)")
+	f.StringVar(&ef.amount, "amount", "", "EVM: follow only the first (backward: last) AMOUNT base units")
+	f.Uint64Var(&ef.fromBlock, "from-block", 0, "EVM: first block of the window")
+	f.Uint64Var(&ef.toBlock, "to-block", 0, "EVM: last block of the window (default the tip)")
 	return cmd
+}
+
+// stopList reads --stop-at: categories separated by commas; "none" is an
+// empty list (never stop), unlike nil (the default categories).
+func stopList(s string) []string {
+	list := []string{}
+	if s == "none" {
+		return list
+	}
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			list = append(list, c)
+		}
+	}
+	return list
 }
 
 func parseWhen(s string) (time.Time, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 func (a *app) txCommand() *cobra.Command {
@@ -15,8 +16,14 @@ func (a *app) txCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tx TXID",
 		Short: "Show a transaction with its inputs' sources and its outputs' spends",
-		Args:  exactArgs(1),
+		Long: `Show a Bitcoin transaction with its inputs' sources and its outputs' spends,
+or an EVM transaction (0x and 64 hex digits) with its receipt's facts and
+every move it made: fee, value, internal transfers and token transfers.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if s := strings.TrimSpace(args[0]); workspace.IsEVMInput(s) && len(s) == 66 {
+				return a.evmTx(cmd, s, asJSON)
+			}
 			ws, err := a.readWorkspace()
 			if err != nil {
 				return err

@@ -63,8 +63,21 @@ func TestWorkspaceInBrowser(t *testing.T) {
 	if artifacts == "" {
 		artifacts = filepath.Join(root, ".artifacts", "e2e")
 	}
-	if err := os.RemoveAll(artifacts); err != nil {
+	// Clear this test's artefacts of an earlier run, not the Ethereum
+	// workspace test's (eth-*), which may run alongside.
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	old, err := os.ReadDir(artifacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range old {
+		if !strings.HasPrefix(f.Name(), "eth-") {
+			if err := os.RemoveAll(filepath.Join(artifacts, f.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 
 	dir := t.TempDir()

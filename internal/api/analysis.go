@@ -14,7 +14,7 @@ import (
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/detect"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
-	"github.com/vestigo-forensics/vestigo/internal/index"
+	"github.com/vestigo-forensics/vestigo/internal/evmindex"
 	"github.com/vestigo-forensics/vestigo/internal/trace"
 	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
@@ -41,7 +41,7 @@ const (
 // records exactly what ran.
 type analysis interface {
 	normalise() error
-	run(ctx context.Context, s *Server) (result any, ix *index.Index, err error)
+	run(ctx context.Context, s *Server) (result any, src workspace.Source, err error)
 }
 
 // analyses are the names a finding may ask for.
@@ -52,9 +52,10 @@ var analyses = map[string]func() analysis{
 	"patterns": func() analysis { return &patternsReq{} },
 	"risk":     func() analysis { return &riskReq{} },
 	"screen":   func() analysis { return &screenReq{} },
+	"deposits": func() analysis { return &depositsReq{} },
 }
 
-func analysisNames() string { return "trace, path, exposure, patterns, risk or screen" }
+func analysisNames() string { return "trace, path, exposure, patterns, risk, screen or deposits" }
 
 // strictJSON decodes raw into dst, refusing unknown fields and trailing
 // data.
@@ -120,8 +121,17 @@ type traceReq struct {
 	// is the least consensus confidence (default 0.75).
 	FollowChange     bool    `json:"follow_change,omitempty"`
 	ChangeConfidence float64 `json:"change_confidence,omitempty"`
+	// EVM traces (from a 0x address): the chain (when several are
+	// indexed), the asset (its id, a token contract or symbol; empty: the
+	// native coin), a source amount in base units, and a block window.
+	ChainID   uint64 `json:"chain_id,omitempty"`
+	Asset     string `json:"asset,omitempty"`
+	Amount    string `json:"amount,omitempty"`
+	FromBlock uint64 `json:"from_block,omitempty"`
+	ToBlock   uint64 `json:"to_block,omitempty"`
 
 	since, until time.Time
+	amount       chain.Amount
 	stopAt       []string
 	// progress, when set, hears of each hop (GET /trace/{from}/events).
 	progress func(trace.Progress) error
@@ -155,6 +165,26 @@ func (q *traceReq) normalise() error {
 	case "address", "entity":
 	default:
 		return badRequest("level %q is not address or entity", clip(q.Level))
+	}
+	if workspace.IsEVMInput(q.From) {
+		if q.Level != "address" || q.FollowChange {
+			return badRequest("level entity and follow_change are for Bitcoin traces")
+		}
+		if q.ToBlock != 0 && q.ToBlock < q.FromBlock {
+			return badRequest("to_block %d is below from_block %d", q.ToBlock, q.FromBlock)
+		}
+		if len(q.Asset) > maxParamLen {
+			return badRequest("asset is too long")
+		}
+		if q.Amount != "" {
+			a, err := chain.ParseAmount(q.Amount)
+			if err != nil {
+				return badRequest("amount %q is not a whole number of base units", clip(q.Amount))
+			}
+			q.amount = a
+		}
+	} else if q.ChainID != 0 || q.Asset != "" || q.Amount != "" || q.FromBlock != 0 || q.ToBlock != 0 {
+		return badRequest("chain_id, asset, amount, from_block and to_block are for EVM (0x) traces")
 	}
 	if err := bound("hops", &q.Hops, 6, 1, maxTraceHops); err != nil {
 		return err
@@ -214,7 +244,30 @@ func parseWhen(name, s string) (time.Time, error) {
 	return time.Time{}, badRequest("%s: %q is not a time (RFC 3339 or YYYY-MM-DD)", name, clip(s))
 }
 
-func (q *traceReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+func (q *traceReq) run(ctx context.Context, s *Server) (any, workspace.Source, error) {
+	if workspace.IsEVMInput(q.From) {
+		ix, id, _, err := s.ws.EVMAddress(q.From, workspace.Selector{ChainID: q.ChainID})
+		if err != nil {
+			return nil, nil, err
+		}
+		svc, err := s.ws.EVMAttribution(ix)
+		if err != nil {
+			return nil, nil, err
+		}
+		req := entity.EVMTraceRequest{From: id, Params: trace.AccountParams{Direction: trace.Direction(q.Direction), Model: trace.Model(q.Model),
+			Hops: q.Hops, MinValue: chain.Sats(q.MinValue), Amount: q.amount, MaxFrontier: q.MaxFrontier, Progress: q.progress},
+			FromBlock: q.FromBlock, ToBlock: q.ToBlock, Since: q.since, Until: q.until, StopAt: q.stopAt}
+		if q.Asset != "" {
+			if req.Asset, err = svc.ResolveAsset(q.Asset); err != nil {
+				return nil, nil, err
+			}
+		}
+		r, err := svc.Trace(ctx, req)
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, ix, nil
+	}
 	req := entity.TraceRequest{
 		Params: trace.Params{Direction: trace.Direction(q.Direction), Model: trace.Model(q.Model), Hops: q.Hops,
 			MinValue: q.MinValue, MaxFrontier: q.MaxFrontier, Progress: q.progress},
@@ -229,6 +282,7 @@ type pathReq struct {
 	From      string `json:"from"`
 	To        string `json:"to"`
 	Network   string `json:"network,omitempty"`
+	ChainID   uint64 `json:"chain_id,omitempty"`
 	Hops      int    `json:"hops"`
 	K         int    `json:"k"`
 	MaxFanout int    `json:"max_fanout"`
@@ -253,7 +307,26 @@ func (q *pathReq) normalise() error {
 	return bound("max_fanout", &q.MaxFanout, maxFanout, 1, maxFanout)
 }
 
-func (q *pathReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+func (q *pathReq) run(ctx context.Context, s *Server) (any, workspace.Source, error) {
+	if workspace.IsEVMInput(q.From) || workspace.IsEVMInput(q.To) {
+		ix, from, _, err := s.ws.EVMAddress(q.From, workspace.Selector{ChainID: q.ChainID})
+		if err != nil {
+			return nil, nil, err
+		}
+		_, to, _, err := s.ws.EVMAddress(q.To, workspace.Selector{ChainID: ix.Meta().ChainID})
+		if err != nil {
+			return nil, nil, err
+		}
+		svc, err := s.ws.EVMAttribution(ix)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, err := svc.Paths(ctx, from, to, trace.AccountPathParams{Hops: q.Hops, K: q.K, MaxFanout: q.MaxFanout})
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, ix, nil
+	}
 	return s.ws.Paths(q.From, q.To, selector(q.Network), trace.PathParams{Hops: q.Hops, K: q.K, MaxFanout: q.MaxFanout})
 }
 
@@ -261,6 +334,7 @@ func (q *pathReq) run(ctx context.Context, s *Server) (any, *index.Index, error)
 type exposureReq struct {
 	Address string `json:"address"`
 	Network string `json:"network,omitempty"`
+	ChainID uint64 `json:"chain_id,omitempty"`
 	Hops    int    `json:"hops"`
 }
 
@@ -274,7 +348,15 @@ func (q *exposureReq) normalise() error {
 	return bound("hops", &q.Hops, 4, 1, maxTraceHops)
 }
 
-func (q *exposureReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+func (q *exposureReq) run(ctx context.Context, s *Server) (any, workspace.Source, error) {
+	if workspace.IsEVMInput(q.Address) {
+		svc, id, err := s.evmAttributionOf(q.Address, q.ChainID)
+		if err != nil {
+			return nil, nil, err
+		}
+		ex, err := svc.Exposure(ctx, id, q.Hops, nil)
+		return ex, svc.Index, err
+	}
 	svc, addr, err := s.attributionOf(q.Address, q.Network, false)
 	if err != nil {
 		return nil, nil, err
@@ -301,6 +383,9 @@ type patternsReq struct {
 	PassBlocks         int `json:"pass_blocks"`
 	MinPassTransfers   int `json:"min_pass_transfers"`
 	MaxResidualPct     int `json:"max_residual"`
+	// ChainID runs the EVM detectors on that chain's index over
+	// from_height..to_height (blocks).
+	ChainID uint64 `json:"chain_id,omitempty"`
 }
 
 func (q *patternsReq) normalise() error {
@@ -349,7 +434,27 @@ func (q *patternsReq) normalise() error {
 	return nil
 }
 
-func (q *patternsReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+func (q *patternsReq) run(ctx context.Context, s *Server) (any, workspace.Source, error) {
+	if q.ChainID != 0 {
+		if q.Address != "" {
+			return nil, nil, badRequest("on an EVM chain give from_height and to_height, not an address")
+		}
+		ix, err := s.ws.EVMIndex(q.ChainID, false, "", "")
+		if err != nil {
+			return nil, nil, err
+		}
+		svc, err := s.ws.EVMAttribution(ix)
+		if err != nil {
+			return nil, nil, err
+		}
+		o := detect.EVMOptions{MinFanOut: q.MinFanOut, MinFanIn: q.MinFanIn, FanBlocks: uint64(q.FanInBlocks),
+			PassBlocks: uint64(q.PassBlocks), MinPassTransfers: q.MinPassTransfers, MaxResidualPct: uint64(q.MaxResidualPct)}
+		r, err := svc.Patterns(ctx, uint64(*q.FromHeight), uint64(*q.ToHeight), o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, ix, nil
+	}
 	opt := detect.Options{MinPeelHops: q.MinPeelHops, MinConsolidate: q.MinConsolidate, MinFanOut: q.MinFanOut,
 		MinFanIn: q.MinFanIn, FanInBlocks: int64(q.FanInBlocks), StructuringValue: uint64(q.StructuringValue),
 		StructuringBandPct: uint64(q.StructuringBandPct), MinStructured: q.MinStructured, PassBlocks: int64(q.PassBlocks),
@@ -404,6 +509,7 @@ func (q *patternsReq) run(ctx context.Context, s *Server) (any, *index.Index, er
 type riskReq struct {
 	Address string `json:"address"`
 	Network string `json:"network,omitempty"`
+	ChainID uint64 `json:"chain_id,omitempty"`
 	// Weights replaces the default weights (the same JSON as the file).
 	Weights json.RawMessage `json:"weights,omitempty"`
 
@@ -433,7 +539,15 @@ func (q *riskReq) normalise() error {
 	return nil
 }
 
-func (q *riskReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
+func (q *riskReq) run(ctx context.Context, s *Server) (any, workspace.Source, error) {
+	if workspace.IsEVMInput(q.Address) {
+		svc, id, err := s.evmAttributionOf(q.Address, q.ChainID)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, err := svc.Risk(ctx, id, q.weights)
+		return r, svc.Index, err
+	}
 	svc, addr, err := s.attributionOf(q.Address, q.Network, false)
 	if err != nil {
 		return nil, nil, err
@@ -446,6 +560,9 @@ func (q *riskReq) run(ctx context.Context, s *Server) (any, *index.Index, error)
 type screenReq struct {
 	Addresses []string `json:"addresses"`
 	Network   string   `json:"network,omitempty"`
+	// ChainID chooses the EVM index that 0x addresses are looked up in
+	// (0: every one).
+	ChainID uint64 `json:"chain_id,omitempty"`
 }
 
 // screenAnswer is vestigo screen --json.
@@ -464,20 +581,14 @@ func (q *screenReq) normalise() error {
 	return checkNetwork(q.Network)
 }
 
-func (q *screenReq) run(ctx context.Context, s *Server) (any, *index.Index, error) {
-	ix, err := s.ws.Only(selector(q.Network))
+func (q *screenReq) run(ctx context.Context, s *Server) (any, workspace.Source, error) {
+	sel := selector(q.Network)
+	sel.ChainID = q.ChainID
+	res, sum, _, err := s.ws.Screen(ctx, sel, q.Addresses)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := s.ws.Attribution(ix)
-	if err != nil {
-		return nil, nil, err
-	}
-	res, sum, err := svc.Screen(ctx, q.Addresses)
-	if err != nil {
-		return nil, nil, err
-	}
-	return screenAnswer{res, sum}, ix, nil
+	return screenAnswer{res, sum}, s.ws.ScreenSource(sel, q.Addresses), nil
 }
 
 func selector(network string) workspace.Selector {
@@ -497,4 +608,68 @@ func (s *Server) attributionOf(arg, network string, anywhere bool) (*entity.Serv
 	}
 	svc, err := s.ws.Attribution(ix)
 	return svc, addr, err
+}
+
+// depositsReq is vestigo deposits: the deposit-address heuristic on an EVM
+// chain.
+type depositsReq struct {
+	ChainID uint64 `json:"chain_id,omitempty"`
+	// HotWallets are the exchange's hot wallets; empty: every address the
+	// tags call an exchange.
+	HotWallets     []string `json:"hot_wallets,omitempty"`
+	FromBlock      uint64   `json:"from_block,omitempty"`
+	ToBlock        uint64   `json:"to_block,omitempty"`
+	MaxSweepBlocks uint64   `json:"max_sweep_blocks,omitempty"`
+	MaxResidualPct uint64   `json:"max_residual_pct,omitempty"`
+	MinSweeps      int      `json:"min_sweeps,omitempty"`
+}
+
+func (q *depositsReq) normalise() error {
+	if len(q.HotWallets) > maxScreen {
+		return badRequest("%d hot wallets; at most %d", len(q.HotWallets), maxScreen)
+	}
+	for _, h := range q.HotWallets {
+		if !workspace.IsEVMInput(h) {
+			return badRequest("hot wallet %q is not a 0x address", clip(h))
+		}
+	}
+	if q.ToBlock != 0 && q.ToBlock < q.FromBlock {
+		return badRequest("to_block %d is below from_block %d", q.ToBlock, q.FromBlock)
+	}
+	return nil
+}
+
+func (q *depositsReq) run(ctx context.Context, s *Server) (any, workspace.Source, error) {
+	ix, err := s.ws.EVMOnly(workspace.Selector{ChainID: q.ChainID})
+	if err != nil {
+		return nil, nil, err
+	}
+	var hot []evmindex.AddrID
+	for _, h := range q.HotWallets {
+		_, id, _, err := s.ws.EVMAddress(h, workspace.Selector{ChainID: ix.Meta().ChainID})
+		if err != nil {
+			return nil, nil, err
+		}
+		hot = append(hot, id)
+	}
+	svc, err := s.ws.EVMAttribution(ix)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := svc.Deposits(ctx, hot, q.FromBlock, q.ToBlock, detect.DepositOptions{MaxSweepBlocks: q.MaxSweepBlocks,
+		MaxResidualPct: q.MaxResidualPct, MinSweeps: q.MinSweeps})
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, ix, nil
+}
+
+// evmAttributionOf resolves a 0x address to its EVM index's answers.
+func (s *Server) evmAttributionOf(addr string, chainID uint64) (*entity.EVM, evmindex.AddrID, error) {
+	ix, id, _, err := s.ws.EVMAddress(addr, workspace.Selector{ChainID: chainID})
+	if err != nil {
+		return nil, 0, err
+	}
+	svc, err := s.ws.EVMAttribution(ix)
+	return svc, id, err
 }

@@ -34,7 +34,9 @@ func traceQuery(c *call) (*traceReq, error) {
 	q := &traceReq{From: c.v.str("from", ""), Network: c.v.str("network", ""), Direction: c.v.str("direction", ""),
 		Model: c.v.str("model", ""), Hops: int(c.v.int("hops", 0)), MinValue: uint64(c.v.int("min_value", 0)),
 		Since: c.v.str("since", ""), Until: c.v.str("until", ""), Level: c.v.str("level", ""),
-		MaxFrontier: int(c.v.int("max_frontier", 0)), FollowChange: c.v.bool("follow_change")}
+		MaxFrontier: int(c.v.int("max_frontier", 0)), FollowChange: c.v.bool("follow_change"),
+		ChainID: uint64(c.v.int("chain_id", 0)), Asset: c.v.str("asset", ""), Amount: c.v.str("amount", ""),
+		FromBlock: uint64(c.v.int("from_block", 0)), ToBlock: uint64(c.v.int("to_block", 0))}
 	if c.v.has("change_confidence") {
 		f, err := strconv.ParseFloat(c.v.str("change_confidence", ""), 64)
 		if err != nil {

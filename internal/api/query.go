@@ -1,9 +1,14 @@
 package api
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/evmindex"
 	"github.com/vestigo-forensics/vestigo/internal/index"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 // The chain questions of the command line, answered with the JSON it
@@ -42,9 +47,13 @@ func (s *Server) status(c *call) error {
 		return err
 	}
 	out := struct {
-		Version  string         `json:"vestigo_version"`
-		Networks []ledgerStatus `json:"networks"`
-	}{s.version, []ledgerStatus{}}
+		Version   string                `json:"vestigo_version"`
+		Networks  []ledgerStatus        `json:"networks"`
+		EVMChains []workspace.EVMStatus `json:"evm_chains"`
+	}{s.version, []ledgerStatus{}, nil}
+	if out.EVMChains, err = s.ws.EVMStatuses(workspace.Selector{}); err != nil {
+		return err
+	}
 	for _, l := range ls {
 		ix, err := s.ws.Index(l, false)
 		if err != nil {
@@ -61,7 +70,29 @@ func (s *Server) status(c *call) error {
 	return c.ok(out)
 }
 
+// chainIDParam chooses among indexed EVM chains.
+var chainIDParam = queryInt("chain_id", "the EVM chain of a 0x input, when several are indexed", 0, 1<<62, "0")
+
+func evmSelector(c *call) workspace.Selector {
+	return workspace.Selector{ChainID: uint64(c.v.int("chain_id", 0))}
+}
+
 func (s *Server) tx(c *call) error {
+	if id := strings.TrimSpace(c.v.str("txid", "")); workspace.IsEVMInput(id) && len(id) == 66 {
+		ix, tx, err := s.ws.EVMTx(id, evmSelector(c))
+		if err != nil {
+			return err
+		}
+		svc, err := s.ws.EVMAttribution(ix)
+		if err != nil {
+			return err
+		}
+		r, err := svc.Tx(c.ctx, tx)
+		if err != nil {
+			return err
+		}
+		return c.ok(r)
+	}
 	ix, h, err := s.ws.Tx(c.v.str("txid", ""), selector(c.v.str("network", "")))
 	if err != nil {
 		return err
@@ -82,6 +113,12 @@ func (s *Server) tx(c *call) error {
 }
 
 func (s *Server) address(c *call) error {
+	if in := c.v.str("address", ""); workspace.IsEVMInput(in) {
+		return s.evmAddress(c, in)
+	}
+	if c.v.str("asset", "") != "" {
+		return badRequest("asset is for EVM (0x) addresses")
+	}
 	ix, addr, err := s.ws.Address(c.v.str("address", ""), selector(c.v.str("network", "")))
 	if err != nil {
 		return err
@@ -207,14 +244,25 @@ func (s *Server) tracePost(c *call) error {
 	return s.runQuery(c, &q)
 }
 
+func (s *Server) deposits(c *call) error {
+	q := &depositsReq{ChainID: uint64(c.v.int("chain_id", 0)), FromBlock: uint64(c.v.int("from_block", 0)), ToBlock: uint64(c.v.int("to_block", 0)),
+		MaxSweepBlocks: uint64(c.v.int("max_sweep_blocks", 0)), MaxResidualPct: uint64(c.v.int("max_residual_pct", 0)), MinSweeps: int(c.v.int("min_sweeps", 0))}
+	for _, h := range strings.Split(c.v.str("hot", ""), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			q.HotWallets = append(q.HotWallets, h)
+		}
+	}
+	return s.runQuery(c, q)
+}
+
 func (s *Server) path(c *call) error {
-	return s.runQuery(c, &pathReq{From: c.v.str("from", ""), To: c.v.str("to", ""), Network: c.v.str("network", ""),
+	return s.runQuery(c, &pathReq{From: c.v.str("from", ""), To: c.v.str("to", ""), Network: c.v.str("network", ""), ChainID: uint64(c.v.int("chain_id", 0)),
 		Hops: int(c.v.int("hops", 0)), K: int(c.v.int("k", 0)), MaxFanout: int(c.v.int("max_fanout", 0))})
 }
 
 func (s *Server) exposure(c *call) error {
 	return s.runQuery(c, &exposureReq{Address: c.v.str("address", ""), Network: c.v.str("network", ""),
-		Hops: int(c.v.int("hops", 0))})
+		ChainID: uint64(c.v.int("chain_id", 0)), Hops: int(c.v.int("hops", 0))})
 }
 
 func (s *Server) patternsQuery(c *call) error {
@@ -224,7 +272,7 @@ func (s *Server) patternsQuery(c *call) error {
 		FanInBlocks: int(c.v.int("fan_in_blocks", 0)), StructuringValue: int(c.v.int("structuring_value", 0)),
 		StructuringBandPct: int(c.v.int("structuring_band", 0)), MinStructured: int(c.v.int("min_structured", 0)),
 		PassBlocks: int(c.v.int("pass_blocks", 0)), MinPassTransfers: int(c.v.int("min_pass_transfers", 0)),
-		MaxResidualPct: int(c.v.int("max_residual", 0))}
+		MaxResidualPct: int(c.v.int("max_residual", 0)), ChainID: uint64(c.v.int("chain_id", 0))}
 	if c.v.has("from_height") {
 		from := c.v.int("from_height", 0)
 		q.FromHeight = &from
@@ -237,7 +285,7 @@ func (s *Server) patternsQuery(c *call) error {
 }
 
 func (s *Server) riskGet(c *call) error {
-	return s.runQuery(c, &riskReq{Address: c.v.str("address", ""), Network: c.v.str("network", "")})
+	return s.runQuery(c, &riskReq{Address: c.v.str("address", ""), Network: c.v.str("network", ""), ChainID: uint64(c.v.int("chain_id", 0))})
 }
 
 func (s *Server) riskPost(c *call) error {
@@ -246,4 +294,32 @@ func (s *Server) riskPost(c *call) error {
 		return err
 	}
 	return s.runQuery(c, &q)
+}
+
+func (s *Server) evmAddress(c *call, in string) error {
+	if c.v.bool("unspent") {
+		return badRequest("unspent is for Bitcoin addresses")
+	}
+	ix, id, _, err := s.ws.EVMAddress(in, evmSelector(c))
+	if err != nil {
+		return err
+	}
+	q := entity.EVMAddressQuery{Offset: int(c.v.int("offset", 0)), Limit: int(c.v.int("limit", 50)), NewestFirst: c.v.bool("newest_first")}
+	if a := c.v.str("asset", ""); a != "" {
+		n, err := strconv.ParseUint(a, 10, 32)
+		if err != nil {
+			return badRequest("asset: %q is not an asset id (the ids are in the address's holdings)", a)
+		}
+		as := evmindex.AssetID(n)
+		q.Asset = &as
+	}
+	svc, err := s.ws.EVMAttribution(ix)
+	if err != nil {
+		return err
+	}
+	r, err := svc.Address(c.ctx, id, q)
+	if err != nil {
+		return err
+	}
+	return c.ok(r)
 }

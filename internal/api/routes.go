@@ -98,7 +98,7 @@ const v1 = "/api/v1"
 func (s *Server) table() []*route {
 	caseID := pathID("case", "the case's id")
 	page := []param{queryInt("limit", "entries per page", 1, maxPageSize, "100"), queryInt("offset", "entries to skip", 0, 1<<31-1, "0")}
-	addr := pathStr("address", "a Bitcoin address (P2PK outputs under their P2PKH form, scripts as s-<sha256>)")
+	addr := pathStr("address", "a Bitcoin address (P2PK outputs under their P2PKH form, scripts as s-<sha256>) or an EVM address (0x, EIP-55 checked)")
 	traceParams := []param{pathStr("from", "an address, entity:ADDRESS, entity:ID, a txid or TXID:VOUT"), networkParam,
 		queryStr("direction", "forward or backward", "forward", "forward", "backward"),
 		queryStr("model", "taint model", "haircut", "haircut", "fifo", "poison"),
@@ -110,6 +110,9 @@ func (s *Server) table() []*route {
 		queryStr("level", "destinations per address or per entity", "address", "address", "entity"),
 		queryInt("max_frontier", "outputs expanded per hop", 1, maxFrontier, "10000"),
 		queryBool("follow_change", "follow only detected change (forward); other outputs are payments"),
+		chainIDParam, queryStr("asset", "EVM traces: the asset (its id, a token contract or symbol; default the native coin)", ""),
+		queryStr("amount", "EVM traces: follow only the first (backward: last) amount, in base units", ""),
+		queryInt("from_block", "EVM traces: first block of the window", 0, 1<<62, "0"), queryInt("to_block", "EVM traces: last block (0: the tip)", 0, 1<<62, "0"),
 		queryStr("change_confidence", "least consensus confidence of a change output (0.5 to 1)", "0.75")}
 	rs := []*route{
 		{method: "GET", path: "/healthz", tag: "server", sum: "Liveness: answers ok without credentials", perm: permPublic, handle: s.health},
@@ -123,14 +126,15 @@ func (s *Server) table() []*route {
 
 		// Chain questions: vestigo tx, address, block, cluster, tags, screen.
 		{method: "GET", path: v1 + "/tx/{txid}", tag: "chain", sum: "A transaction with its inputs' sources, its outputs' spends, tags, CoinJoin and change verdicts (vestigo tx --json)",
-			perm: permRead, params: []param{pathStr("txid", "the transaction id (64 hex digits)"), networkParam}, handle: s.tx},
+			perm: permRead, params: []param{pathStr("txid", "the transaction id (64 hex digits; 0x and 64 for an EVM transaction: its moves, fee and tags)"), networkParam, chainIDParam}, handle: s.tx},
 		{method: "GET", path: v1 + "/address/{address}", tag: "chain", sum: "An address's totals and a page of its history (vestigo address --json)", perm: permRead,
-			params: []param{addr, networkParam, queryInt("limit", "history entries", 1, maxPageSize, "50"), queryInt("offset", "history entries to skip", 0, 1<<31-1, "0"),
-				queryBool("newest_first", "list the history newest first"), queryBool("unspent", "also list the unspent outputs")}, handle: s.address},
+			params: []param{addr, networkParam, chainIDParam, queryInt("limit", "history entries", 1, maxPageSize, "50"), queryInt("offset", "history entries to skip", 0, 1<<31-1, "0"),
+				queryBool("newest_first", "list the history newest first"), queryBool("unspent", "also list the unspent outputs (Bitcoin)"),
+				queryStr("asset", "an EVM address's ledger in one asset only (its id from holdings; 0 the native coin)", "")}, handle: s.address},
 		{method: "GET", path: v1 + "/block/{block}", tag: "chain", sum: "A block by height or hash (vestigo block --json)", perm: permRead,
 			params: []param{pathStr("block", "a height or a block hash"), networkParam, queryBool("txids", "list the block's transaction ids")}, handle: s.block},
 		{method: "GET", path: v1 + "/search", tag: "chain", sum: "The search box: an address, txid, block, entity id, then tag labels and cases containing the text", perm: permRead,
-			params: []param{queryStr("q", "what to look for (at most 200 bytes)", ""), networkParam, queryInt("limit", "most results", 1, maxSearchResults, "8")}, handle: s.search},
+			params: []param{queryStr("q", "what to look for (at most 200 bytes)", ""), networkParam, chainIDParam, queryInt("limit", "most results", 1, maxSearchResults, "8")}, handle: s.search},
 		{method: "GET", path: v1 + "/entity/{id}", tag: "attribution", sum: "An entity by its id (entity:ID): the JSON of GET /cluster/{address}", perm: permRead,
 			params: []param{pathID("id", "the entity's id"), networkParam, queryInt("limit", "addresses per page", 1, maxPageSize, "100"), queryInt("offset", "addresses to skip", 0, 1<<62, "0")}, handle: s.entityPage},
 		{method: "GET", path: v1 + "/cluster/{address}", tag: "attribution", sum: "The entity of an address: cluster, totals, every tag (vestigo cluster --json)", perm: permRead,
@@ -152,9 +156,14 @@ func (s *Server) table() []*route {
 		{method: "GET", path: v1 + "/path/{from}/{to}", tag: "analysis", sum: "The k shortest money paths from one address or entity to another (vestigo path --json)", perm: permRead,
 			params: []param{pathStr("from", "the first address, or entity:ADDRESS / entity:ID"), pathStr("to", "the last address or entity"), networkParam,
 				queryInt("hops", "longest path in transactions", 1, maxPathHops, "6"), queryInt("k", "how many paths", 1, maxPathK, "3"),
-				queryInt("max_fanout", "spending transactions read per address", 1, maxFanout, "1000")}, handle: s.path},
+				queryInt("max_fanout", "spending transactions read per address", 1, maxFanout, "1000"), chainIDParam}, handle: s.path},
+		{method: "GET", path: v1 + "/deposits", tag: "analysis", sum: "Exchange deposit addresses on an EVM chain and the senders linked as one user (vestigo deposits --json)", perm: permRead,
+			params: []param{chainIDParam, queryStr("hot", "comma-separated hot wallets (default: every address tagged exchange)", ""),
+				queryInt("from_block", "first block", 0, 1<<62, "0"), queryInt("to_block", "last block (0: the tip)", 0, 1<<62, "0"),
+				queryInt("max_sweep_blocks", "a sweep follows its deposit within this many blocks", 0, 1<<31-1, "300"),
+				queryInt("max_residual_pct", "percent a sweep may leave behind", 0, 99, "1"), queryInt("min_sweeps", "sweeps an address needs", 0, 1000, "1")}, handle: s.deposits},
 		{method: "GET", path: v1 + "/exposure/{address}", tag: "analysis", sum: "Incoming and outgoing exposure to each tag category (vestigo exposure --json)", perm: permRead,
-			params: []param{addr, networkParam, queryInt("hops", "transactions to follow each way", 1, maxTraceHops, "4")}, handle: s.exposure},
+			params: []param{addr, networkParam, chainIDParam, queryInt("hops", "transactions (EVM: moves) to follow each way", 1, maxTraceHops, "4")}, handle: s.exposure},
 		{method: "GET", path: v1 + "/patterns", tag: "analysis", sum: "Typologies in an address's transactions or a block range (vestigo patterns --json)", perm: permRead,
 			params: []param{queryStr("address", "an address (or from_height and to_height)", ""), networkParam,
 				queryInt("from_height", "first block of the range", 0, 1<<31-1, ""), queryInt("to_height", "last block of the range", 0, 1<<31-1, ""),
@@ -168,9 +177,10 @@ func (s *Server) table() []*route {
 				queryInt("min_structured", "transfers just below the threshold that make structuring", 2, 100_000, "5"),
 				queryInt("pass_blocks", "blocks within which funds must leave to pass through", 1, maxPatternBlocks, "6"),
 				queryInt("min_pass_transfers", "incoming transfers of a pass-through address", 2, 100_000, "3"),
-				queryInt("max_residual", "percent of the funds a pass-through address may keep", 1, 99, "5")}, handle: s.patternsQuery},
+				queryInt("max_residual", "percent of the funds a pass-through address may keep", 1, 99, "5"),
+				queryInt("chain_id", "run the EVM detectors on this chain's blocks from_height..to_height", 0, 1<<62, "0")}, handle: s.patternsQuery},
 		{method: "GET", path: v1 + "/risk/{address}", tag: "analysis", sum: "An explainable risk score with the default weights (vestigo risk --json)", perm: permRead,
-			params: []param{addr, networkParam}, handle: s.riskGet},
+			params: []param{addr, networkParam, chainIDParam}, handle: s.riskGet},
 		{method: "POST", path: v1 + "/risk", tag: "analysis", sum: "A risk score with weights in the body (vestigo risk --weights)", perm: permRead,
 			body: bodyJSON, request: "Risk", handle: s.riskPost},
 	}

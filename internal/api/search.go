@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -85,6 +86,25 @@ func (s *Server) search(c *call) error {
 			add(h)
 		}
 	}
+	if workspace.IsEVMInput(q) {
+		// An EVM address or transaction: network is "evm-<chain id>".
+		esel := workspace.Selector{ChainID: uint64(c.v.int("chain_id", 0))}
+		if len(q) == 42 {
+			if ix, _, a, err := s.ws.EVMAddress(q, esel); err != nil {
+				if _, err := found(err); err != nil {
+					return err
+				}
+			} else {
+				add(searchHit{Kind: "address", Ref: a.String(), Network: fmt.Sprintf("evm-%d", ix.Meta().ChainID), Label: a.String()})
+			}
+		} else if ix, tx, err := s.ws.EVMTx(q, esel); err != nil {
+			if _, err := found(err); err != nil {
+				return err
+			}
+		} else {
+			add(searchHit{Kind: "tx", Ref: tx.Hash.String(), Network: fmt.Sprintf("evm-%d", ix.Meta().ChainID), Label: tx.Hash.String()})
+		}
+	}
 	if isHash(q) {
 		if ix, h, err := s.ws.Tx(q, sel); err != nil {
 			if _, err := found(err); err != nil {
@@ -113,7 +133,7 @@ func (s *Server) search(c *call) error {
 			add(h)
 		}
 	}
-	if !isHash(q) && !isHeight(q) && !strings.ContainsAny(q, " \t") {
+	if !isHash(q) && !isHeight(q) && !workspace.IsEVMInput(q) && !strings.ContainsAny(q, " \t") {
 		if ix, a, err := s.ws.Address(q, sel); err != nil {
 			if _, err := found(err); err != nil {
 				return err

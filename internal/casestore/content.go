@@ -387,9 +387,9 @@ func findingFromRow(r row) Finding {
 
 func checkFinding(v *Finding) (params, result string, err error) {
 	switch v.Kind {
-	case FindingTrace, FindingPath, FindingExposure, FindingPatterns, FindingRisk, FindingScreen, FindingOther:
+	case FindingTrace, FindingPath, FindingExposure, FindingPatterns, FindingRisk, FindingScreen, FindingDeposits, FindingOther:
 	default:
-		return "", "", invalid("kind", "%q (trace, path, exposure, patterns, risk, screen or other)", v.Kind)
+		return "", "", invalid("kind", "%q (trace, path, exposure, patterns, risk, screen, deposits or other)", v.Kind)
 	}
 	if err := checkText("title", v.Title, 1, maxTitle, true); err != nil {
 		return "", "", err

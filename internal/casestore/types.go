@@ -229,6 +229,7 @@ const (
 	FindingPatterns FindingKind = "patterns"
 	FindingRisk     FindingKind = "risk"
 	FindingScreen   FindingKind = "screen"
+	FindingDeposits FindingKind = "deposits" // the deposit-address heuristic on an EVM chain
 	FindingOther    FindingKind = "other"
 )
 

@@ -24,6 +24,18 @@
 // Detectors are pure and read the index only; results are in chain order
 // and deterministic.
 //
+// EVM chains (evm.go, deposit.go) are read from an account-model index
+// (package evmindex, through EVMReader): EVMRange finds mixer use (moves
+// into or out of given mixer pools), bridge deposits (a possible chain
+// hop), DEX swaps as asset conversions (the token moves to and from the
+// pool around each Swap event), fan-out, fan-in and rapid pass-through
+// (first in, first out within PassBlocks), per asset, as EVMFindings with
+// exact amounts. DepositAddresses finds exchange deposit addresses from
+// the exchange's hot wallets: addresses that forward (nearly) all others
+// paid in to a hot wallet within MaxSweepBlocks blocks, and links the
+// senders of one deposit address as one exchange user. Address sets
+// (hot wallets, pools, bridges) come from the caller, who knows the tags.
+//
 // Errors: bad options wrap chain.ErrInvalid; index errors are returned as
 // they come.
 package detect

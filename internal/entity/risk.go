@@ -47,7 +47,8 @@ func ParseWeights(b []byte) (*Weights, error) {
 			return nil, fmt.Errorf("entity: %w: risk weights: %q is not a GraphSense concept or has a negative weight", chain.ErrInvalid, c)
 		}
 	}
-	known := []string{detect.PeelChain, detect.Consolidation, detect.FanOut, detect.FanIn, detect.Dusting, detect.RoundPayment, detect.CoinJoin}
+	known := []string{detect.PeelChain, detect.Consolidation, detect.FanOut, detect.FanIn, detect.Dusting, detect.RoundPayment, detect.CoinJoin,
+		detect.MixerUse, detect.BridgeDeposit, detect.DEXSwap}
 	for t, v := range w.Typologies {
 		ok := false
 		for _, k := range known {
@@ -144,6 +145,14 @@ func (s *Service) Risk(ctx context.Context, a btc.Addr, w *Weights) (*Risk, erro
 	for _, p := range ps {
 		byType[p.Type] = append(byType[p.Type], p.Explanation+" ("+p.Txids[0]+")")
 	}
+	typologyFactors(byType, w, add)
+	r.Score = math.Round(r.Score*1e4) / 1e4
+	return r, nil
+}
+
+// typologyFactors adds a factor for each weighted typology found, with the
+// findings' explanations as evidence, in the order of the names.
+func typologyFactors(byType map[string][]string, w *Weights, add func(RiskFactor)) {
 	types := make([]string, 0, len(byType))
 	for t := range byType {
 		types = append(types, t)
@@ -154,6 +163,4 @@ func (s *Service) Risk(ctx context.Context, a btc.Addr, w *Weights) (*Risk, erro
 			add(RiskFactor{Name: "typology:" + t, Weight: wt, Value: 1, Evidence: byType[t]})
 		}
 	}
-	r.Score = math.Round(r.Score*1e4) / 1e4
-	return r, nil
 }

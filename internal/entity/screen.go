@@ -27,6 +27,9 @@ type Screening struct {
 	SanctionedVia string          `json:"sanctioned_via,omitempty"`
 	Categories    []string        `json:"categories"`
 	Conflicts     []tags.Conflict `json:"conflicts"`
+	// EVMChains lists, for a 0x address, the chain ids of the EVM indexes
+	// that hold it (see ScreenEVM).
+	EVMChains []uint64 `json:"evm_chains,omitempty"`
 }
 
 // Summary counts a screening's results.

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -446,4 +447,31 @@ func replay(t *Truth) (*balances, error) {
 		}
 	}
 	return b, nil
+}
+
+// ThiefSwept is the ether the hot wallet received from the deposit
+// addresses that only the thief's chain paid (thief-N and peel-N
+// senders): what a haircut or FIFO trace from the victim finds there,
+// since the victim's ether is all the thief's chain ever held.
+func (t *Truth) ThiefSwept() (chain.Amount, error) {
+	label := map[common.Address]string{}
+	for _, a := range t.Addresses {
+		label[a.Address] = a.Label
+	}
+	var sum chain.Amount
+	for _, d := range t.Deposits {
+		tainted := len(d.Senders) > 0
+		for _, s := range d.Senders {
+			l := label[s]
+			tainted = tainted && (strings.HasPrefix(l, "thief-") || strings.HasPrefix(l, "peel-"))
+		}
+		if !tainted {
+			continue
+		}
+		var err error
+		if sum, err = sum.Add(d.Swept); err != nil {
+			return chain.Amount{}, fmt.Errorf("ethscenario: %w", err)
+		}
+	}
+	return sum, nil
 }

@@ -73,27 +73,34 @@ func evmChecksum(s string) error {
 	return err
 }
 
+// eip55Currencies are the currencies whose 0x addresses are Ethereum-style
+// accounts checksummed by EIP-55: ETH, the tokens OFAC lists by their own
+// ticker (USDT and USDC on Ethereum; their TRON and Omni addresses are not
+// 0x) and the EVM chains OFAC lists (ARB, BSC). Other chains' 0x checksums
+// differ (Zilliqa's; RSK's EIP-1191 includes the chain id), so their case
+// is not checked.
+var eip55Currencies = map[string]bool{"ETH": true, "USDT": true, "USDC": true, "ARB": true, "BSC": true}
+
 // normAddress validates address s of currency c (already normalised by
 // normCurrency) and returns its stored form. BTC addresses must decode on
-// one of Bitcoin's networks; ETH addresses must be 0x and 40 hex digits;
-// written in mixed case they must carry a right EIP-55 checksum. Any
-// 0x+40-hex address (the EVM chains: ETH, MATIC, BEP20, ...) is lower-cased,
-// since its letter case is only a checksum (not always EIP-55's: Zilliqa's
-// differs, so only ETH's is checked); other addresses are kept as given
-// after a sanity check.
+// one of Bitcoin's networks; ETH addresses must be 0x and 40 hex digits.
+// A 0x+40-hex address of a currency of eip55Currencies written in mixed
+// case must carry a right EIP-55 checksum. Any 0x+40-hex address (the EVM
+// chains: ETH, MATIC, BEP20, ...) is lower-cased, since its letter case is
+// only a checksum; other addresses are kept as given after a sanity check.
 func normAddress(c, s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	switch c {
-	case "BTC":
+	if c == "BTC" {
 		return btcAddress(s)
-	case "ETH":
-		if !isEVM(s) || evmChecksum(s) != nil {
+	}
+	if isEVM(s) {
+		if eip55Currencies[c] && evmChecksum(s) != nil {
 			return "", false
 		}
 		return strings.ToLower(s), true
 	}
-	if isEVM(s) {
-		return strings.ToLower(s), true
+	if c == "ETH" {
+		return "", false
 	}
 	return s, sane(s)
 }
@@ -115,7 +122,7 @@ func checkAddress(file string, line int, cur, raw string, strict bool) (addr, pr
 	}
 	s := strings.TrimSpace(raw)
 	why := ""
-	if cur == "ETH" && isEVM(s) {
+	if eip55Currencies[cur] && isEVM(s) {
 		if err := evmChecksum(s); err != nil {
 			why = ": wrong EIP-55 checksum (mixed case), a typing error or a corrupted copy"
 		}
@@ -128,7 +135,8 @@ func checkAddress(file string, line int, cur, raw string, strict bool) (addr, pr
 
 // NormalizeAddress returns the form under which the store files a query
 // address: a Bitcoin address as the index prints it, an EVM address in lower
-// case, anything else trimmed.
+// case, anything else trimmed. It does not check an EIP-55 checksum:
+// CheckQueryAddress does, and ByAddress refuses what it refuses.
 func NormalizeAddress(s string) string {
 	s = strings.TrimSpace(s)
 	if isEVM(s) {
@@ -138,6 +146,24 @@ func NormalizeAddress(s string) string {
 		return a
 	}
 	return s
+}
+
+// CheckQueryAddress returns the form under which the store files a query
+// address (NormalizeAddress), and refuses, with an error wrapping
+// chain.ErrInvalid, a 0x address of 40 hex digits written in mixed case
+// whose EIP-55 checksum is wrong: such an address is a typing error or a
+// corrupted copy, and looking up its lower-cased digits could screen clean
+// an address the investigator did not mean. All-lower and all-upper
+// addresses carry no checksum and pass; an address of a chain with another
+// checksum (RSK's EIP-1191) is looked up by giving it in lower case.
+func CheckQueryAddress(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if isEVM(t) {
+		if err := evmChecksum(t); err != nil {
+			return "", invalid("query address %q: wrong EIP-55 checksum (mixed upper and lower case): check for a typing error; give it in lower case only to look up an address whose checksum is not EIP-55's", truncate(t, 64))
+		}
+	}
+	return NormalizeAddress(t), nil
 }
 
 // inferCurrency guesses the currency of an address for the plain CSV

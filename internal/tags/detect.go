@@ -22,7 +22,10 @@ const detectHead = 64 << 10
 //   - .csv: csv if its first line is the header
 //     address,label,category,source[,confidence]; ofac-csv if its first
 //     record has SDN.CSV's 12 columns and a numeric ent_num, or SDN_COMMENTS'
-//     two columns and the file name says "comments".
+//     two columns and the file name says "comments"; etherscan-csv if its
+//     first line is the header of brianleect/etherscan-labels
+//     (",Address,Name Tag,Balance,Txn Count") or of dawsbot/eth-labels
+//     ("address,nameTag").
 //
 // It returns "" for anything else.
 func DetectFormat(path string) (Format, error) {
@@ -56,6 +59,8 @@ func detect(name string, head []byte) Format {
 		r.LazyQuotes = true
 		if rec, err := r.Read(); err == nil && isPlainHeader(rec) {
 			return FormatCSV
+		} else if err == nil && etherscanLayout(rec) != "" {
+			return FormatEtherscanCSV
 		}
 		if ofacCSVRole(name, head) != "" {
 			return FormatOFACCSV

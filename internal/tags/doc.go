@@ -23,9 +23,26 @@
 //     names, so a tag shows its actor's label), "ofac-xml" (OFAC
 //     sdn_advanced.xml), "ofac-csv" (OFAC's legacy SDN.CSV and
 //     SDN_COMMENTS.CSV, read together when imported together), "ofac-list"
-//     (0xB10C's sanctioned_addresses_<TICKER>.txt) and "csv"
-//     (address,label,category,source[,confidence]). DetectFormat tells them
-//     apart by name and content.
+//     (0xB10C's sanctioned_addresses_<TICKER>.txt), "csv"
+//     (address,label,category,source[,confidence]) and "etherscan-csv"
+//     (Etherscan's public name tags as scraped by brianleect/etherscan-labels,
+//     ",Address,Name Tag,Balance,Txn Count", and dawsbot/eth-labels,
+//     "address,nameTag"; one file per Etherscan label set). DetectFormat
+//     tells them apart by name and content (CSVs by their header line).
+//   - An etherscan-csv file makes ETH tags. Its label set comes from the file
+//     name (etherscan_accounts_<set>.csv, mainnet_<set>_all.csv or
+//     <set>.csv) and gives the category or abuse: exchanges' sets
+//     (binance, coinbase, ...) are "exchange", tornado-cash and
+//     ethereum-mixer "mixing_service", bridge "defi_bridge", mining
+//     "mining_service", ofac-sanctions-lists the abuse "sanction", blocked
+//     (frozen by stablecoin issuers) "black_list", phish-hack "hacking" when
+//     the name tag says hack or exploit and "phishing" otherwise; a set
+//     without a mapping gives neither, as the import's notes say. The label
+//     is Etherscan's name tag ("Etherscan label: <set>" when there is
+//     none), the source the address's etherscan.io page, the confidence
+//     "web_crawl" (a third party's scrape, not authority data), and the
+//     context the label set and, for brianleect's files, the balance and
+//     transaction count shown when scraped.
 //   - The confidence taxonomy is GraphSense's (graphsense-tagpack-tool
 //     confidence.csv): ids from "ownership" (100) to "unknown" (5), see
 //     ConfidenceLevel. A tag without confidence gets DefaultConfidence,
@@ -36,17 +53,24 @@
 //   - Sanctioned marks a tag from OFAC's lists (the three ofac formats),
 //     a tag whose source is a US Treasury page (host treasury.gov or
 //     *.treasury.gov, ofac.treas.gov or *.ofac.treas.gov), and a tag whose
-//     category or abuse is the taxonomy's "sanction" concept. Nothing else.
+//     category or abuse is the taxonomy's "sanction" concept (so also the
+//     etherscan-csv tags of Etherscan's "OFAC Sanctions Lists" label, whose
+//     web_crawl confidence tells them from OFAC's own). Nothing else.
 //     OFAC tags have abuse "sanction", confidence "authority_data", the SDN
 //     name as label and OFAC's page of the entry as source.
 //   - Addresses are validated and stored in one form: Bitcoin addresses
 //     must decode on one of Bitcoin's networks and are stored as the index
 //     prints them (bech32 in lower case); ETH addresses must be 0x and 40 hex
-//     digits, and every 0x+40-hex address is stored in lower case; other
-//     currencies' addresses are kept as given after a sanity check
+//     digits, and every 0x+40-hex address is stored in lower case; written
+//     in mixed case, the 0x addresses of ETH, USDT, USDC, ARB and BSC must
+//     carry a right EIP-55 checksum (other chains' 0x checksums differ);
+//     other currencies' addresses are kept as given after a sanity check
 //     (printable, no spaces, 4..128 bytes). Queries are normalised the same
-//     way (NormalizeAddress). Analyst input (plain CSV, AddUserTag) with an
-//     invalid address is rejected. A published list (TagPack, OFAC) is a
+//     way (CheckQueryAddress): lower case, upper case and EIP-55 find the
+//     same tags, and ByAddress refuses a 0x address in mixed case with a
+//     wrong checksum (unless a published list gives exactly that text), so
+//     that a typing error never screens clean. Analyst input (plain CSV,
+//     AddUserTag) with an invalid address is rejected. A published list (TagPack, OFAC) is a
 //     record of what its source said, and the real ones hold a few addresses
 //     that do not validate (OFAC lists a TRON address as XBT and an ETH
 //     address of 39 hex digits; GraphSense packs have mistyped BTC
@@ -54,6 +78,10 @@
 //     AddressProblem and named with FILE:LINE in the file's notes, rather
 //     than dropped or sinking the whole list. Text that cannot be an address
 //     at all (empty, over 256 bytes, control characters) is an error anyway.
+//   - AddressesWith gives the analysis layer address sets: the addresses of
+//     a currency group whose tags have a concept or one below it (all
+//     exchanges, mixers, bridges, sanctioned addresses). "ETH" is the group
+//     of every 0x account, whatever chain or token its tag names.
 //   - Conflicts (pure) flags tags of one address or cluster that disagree:
 //     incompatible categories or abuses (exchange vs ransomware), different
 //     actors.
@@ -69,6 +97,8 @@
 // (IsInvalid) that names the file and line, "tags: FILE:LINE: invalid BTC
 // address "..."". A file with any error stores nothing; the other files of a
 // folder still import, and Import's FileResults say per file what happened.
+// ByAddress and CheckQueryAddress refuse a mistyped EIP-55 address, and
+// AddressesWith an unknown concept, with errors wrapping chain.ErrInvalid.
 // ExportUserPack returns an error wrapping chain.ErrNotFound when a creator
 // has no user tags.
 package tags

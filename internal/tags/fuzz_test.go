@@ -147,3 +147,27 @@ func FuzzParseOFACXML(f *testing.F) {
 		checkParsed(t, p)
 	})
 }
+
+func FuzzParseEtherscanCSV(f *testing.F) {
+	f.Add("etherscan_accounts_ethereum-mixer.csv", readFileF(f, filepath.Join(brianDir, "etherscan_accounts_ethereum-mixer.csv")))
+	f.Add("mainnet_phish-hack_all.csv", []byte("address,nameTag\n0xbceaa0040764009fdcff407e82ad1f06465fd2c4,Bancor Hacker\n1.4390191554254E+48,Fake_Phishing1875\n0xA0DF9CA52e8aB5DDE22C55D9B3C2CDF814B9B773,Fake_Phishing529"))
+	f.Add("tornado-cash.csv", []byte(",Address,Name Tag,Balance,Txn Count\n5,0x4736dcf1b7a3d580672cce6e7c65cd5cc9cfba9d,\"Tornado.Cash: 1,00 USDC\",0 ETH,195\n"))
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		p, err := parseEtherscanCSV(name, data)
+		if err != nil {
+			if !IsInvalid(err) {
+				t.Fatalf("error not wrapping ErrInvalid: %v", err)
+			}
+			return
+		}
+		checkParsed(t, p)
+		for _, tg := range p.tags {
+			if tg.Currency != "ETH" || tg.Confidence != etherscanConfidence || !strings.HasPrefix(tg.Source, "https://etherscan.io/") {
+				t.Fatalf("bad tag: %+v", tg)
+			}
+			if tg.AddressProblem == "" && (!isEVM(tg.Address) || NormalizeAddress(tg.Address) != tg.Address) {
+				t.Fatalf("address not in stored form and not flagged: %+v", tg)
+			}
+		}
+	})
+}

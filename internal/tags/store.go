@@ -417,6 +417,8 @@ func (s *Store) run(ctx context.Context, j *job, now time.Time) error {
 		p, err = parseOFACList(j.res.Path, j.data)
 	case FormatCSV:
 		p, err = parseCSV(j.res.Path, j.data)
+	case FormatEtherscanCSV:
+		p, err = parseEtherscanCSV(j.res.Path, j.data)
 	default:
 		err = invalid("%s: unknown format %q", j.res.Path, j.format)
 	}
@@ -720,9 +722,34 @@ func scanTag(rows *sql.Rows) (Tag, error) {
 
 // ByAddress returns every tag of each address, keyed by the address as
 // given; addresses without tags are absent. Query addresses are normalised
-// as stored ones (NormalizeAddress). Tags come in the order pack name, line.
+// as stored ones (CheckQueryAddress): an ETH address in lower case, upper
+// case or EIP-55's mixed case finds the same tags. A 0x address in mixed
+// case with a wrong EIP-55 checksum finds only the tags of a published list
+// that gives exactly that text (kept as given and flagged in
+// AddressProblem); when there are none, the whole query is refused with an
+// error wrapping chain.ErrInvalid that names the address, so that a typing
+// error never screens clean. Tags come in the order pack name, line.
 func (s *Store) ByAddress(ctx context.Context, addrs []string) (map[string][]Tag, error) {
-	return s.by(ctx, "address", addrs, NormalizeAddress)
+	verbatim := map[string]bool{}
+	for _, a := range addrs {
+		if _, err := CheckQueryAddress(a); err != nil {
+			t := strings.TrimSpace(a)
+			var one int
+			switch qerr := s.db.QueryRowContext(ctx, `SELECT 1 FROM tags WHERE address = ? AND address_problem != '' LIMIT 1`, t).Scan(&one); {
+			case errors.Is(qerr, sql.ErrNoRows):
+				return nil, err
+			case qerr != nil:
+				return nil, fmt.Errorf("tags: %w", qerr)
+			}
+			verbatim[t] = true
+		}
+	}
+	return s.by(ctx, "address", addrs, func(a string) string {
+		if t := strings.TrimSpace(a); verbatim[t] {
+			return t
+		}
+		return NormalizeAddress(a)
+	})
 }
 
 // ByTx returns every tag of each transaction hash, keyed as given.

@@ -21,6 +21,10 @@ const (
 	FormatOFACCSV   Format = "ofac-csv"  // OFAC legacy SDN.CSV and SDN_COMMENTS.CSV
 	FormatOFACList  Format = "ofac-list" // 0xB10C sanctioned_addresses_<TICKER>.txt
 	FormatCSV       Format = "csv"       // address,label,category,source[,confidence]
+	// FormatEtherscanCSV is an Etherscan label CSV as brianleect/etherscan-labels
+	// (",Address,Name Tag,Balance,Txn Count") or dawsbot/eth-labels
+	// ("address,nameTag") publish them, one file per label set.
+	FormatEtherscanCSV Format = "etherscan-csv"
 	// FormatUser is the format of the "user" pack, which holds the tags an
 	// analyst adds with AddUserTag; it is not a file format.
 	FormatUser Format = "user"
@@ -28,7 +32,7 @@ const (
 
 // Formats lists the file formats Import reads.
 func Formats() []Format {
-	return []Format{FormatTagPack, FormatActorPack, FormatOFACXML, FormatOFACCSV, FormatOFACList, FormatCSV}
+	return []Format{FormatTagPack, FormatActorPack, FormatOFACXML, FormatOFACCSV, FormatOFACList, FormatCSV, FormatEtherscanCSV}
 }
 
 // UserPack is the name of the pack that holds user tags.

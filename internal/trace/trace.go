@@ -29,6 +29,32 @@
 //   - Backward traces run the same models in reverse: a transaction's
 //     tainted outputs distribute their amounts over its inputs.
 //
+// Accounts (TraceAccounts, AccountPaths) trace one asset through an
+// account-model index (package evmindex), with the same models and
+// limits. An address's balance of the asset is a pool; events are taken
+// in global chain order (TxKey, Seq) from a min-heap over the ledgers of
+// the addresses holding taint (backward: newest first, the models in
+// reverse). Haircut: an outgoing move of x carries floor(x × taint /
+// balance before), balances from the ledger. FIFO: the incoming moves
+// form a queue, each with its taint first (the untainted balance held
+// when taint arrived is one lot ahead of it); outgoing moves take from the
+// front. Poison: every outgoing move after taint arrives is fully tainted
+// (an upper bound; what a poisoned address holds at the end is its whole
+// balance). Fees consume taint like any move and are counted in Fees; a
+// move to nobody or to the zero address is burnt (backward: from the zero
+// address, minted; from nobody, named by the entry's kind: opening,
+// withdrawal, tips). A move from an address reached at hop h reaches its
+// counterparty at hop h+1; taint reaching a new address at hop Hops stops
+// there. Forward, the source's own sends from FromKey on are the taint
+// (all of them, or the first Amount); backward what it received up to
+// ToKey (or the last Amount). Taint back at the source joins its pool.
+// Destinations: held (at the end of the window), a stop rule,
+// hop-limit, outside-window (the address's ledger goes on past ToKey),
+// summarised, burnt. Haircut and FIFO conserve value exactly:
+// destinations + fees + dropped = source. Moves to oneself change
+// nothing. AccountPaths searches money paths breadth-first, each move
+// after the one before.
+//
 // Results are deterministic: the same index tip and parameters give the
 // same result, in the same order.
 //

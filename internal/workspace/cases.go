@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,8 @@ import (
 	"github.com/vestigo-forensics/vestigo/internal/casestore"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/eth"
+	"github.com/vestigo-forensics/vestigo/internal/evmindex"
 	"github.com/vestigo-forensics/vestigo/internal/index"
 	"github.com/vestigo-forensics/vestigo/internal/tsa"
 )
@@ -298,7 +301,36 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 // Provenance describes a fact computed from index ix: where its blocks
 // came from (the recorded source), the chain, the index tip, the Vestigo
 // version and the parameters. The case store adds who and when.
-func Provenance(ix *index.Index, params json.RawMessage, version string) (casestore.Provenance, error) {
+func Provenance(src Source, params json.RawMessage, version string) (casestore.Provenance, error) {
+	switch ix := src.(type) {
+	case *index.Index:
+		return btcProvenance(ix, params, version)
+	case *evmindex.Index:
+		return evmProvenance(ix, params, version), nil
+	case nil:
+		return casestore.Provenance{Source: "vestigo tags (no index)", VestigoVersion: version, Params: params}, nil
+	}
+	return casestore.Provenance{}, fmt.Errorf("workspace: provenance of a %T", src)
+}
+
+// Source is the index an answer was computed from: *index.Index,
+// *evmindex.Index, or nil for answers from the tags alone.
+type Source interface{ Dir() string }
+
+func evmProvenance(ix *evmindex.Index, params json.RawMessage, version string) casestore.Provenance {
+	m := ix.Meta()
+	pv := casestore.Provenance{Source: fmt.Sprintf("vestigo index evm-%d (%s)", m.ChainID, m.Name), Chain: string(chain.Ethereum),
+		Network: strconv.FormatUint(m.ChainID, 10), VestigoVersion: version, Params: params}
+	if tip, has, _ := ix.Tip(); has {
+		pv.Height, pv.IndexTip, pv.BlockHash = int64(tip.Height), int64(tip.Height), tip.Hash.String()
+	}
+	if b, err := ix.Block(0); err == nil {
+		pv.SourceIdentity.GenesisHash = b.Hash.String()
+	}
+	return pv
+}
+
+func btcProvenance(ix *index.Index, params json.RawMessage, version string) (casestore.Provenance, error) {
 	tip := ix.Tip()
 	l := ix.Ledger()
 	pv := casestore.Provenance{
@@ -338,6 +370,9 @@ type ItemRequest struct {
 // given; an entity is resolved to its root address (entity:<root>) by the
 // index that holds it.
 func (w *Workspace) ResolveItem(r ItemRequest) (casestore.Item, error) {
+	if IsEVMInput(r.Ref) && r.Kind != casestore.ItemEntity {
+		return w.resolveEVMItem(r)
+	}
 	if r.Network != "" {
 		if _, err := btc.ParamsFor(chain.Network(r.Network)); err != nil {
 			return casestore.Item{}, err
@@ -462,4 +497,54 @@ func (w *Workspace) Verifier(dsn string, ts *TSAConfig) (casestore.Verifier, err
 		v.VerifyToken = ts.VerifyToken
 	}
 	return v, nil
+}
+
+// resolveEVMItem resolves a 0x address or transaction hash: found in an EVM
+// index, it is recorded in canonical form (EIP-55, lower-case hash) with
+// chain "eth", the chain id as network, and the index's provenance; one in
+// no index needs the chain id (Network).
+func (w *Workspace) resolveEVMItem(r ItemRequest) (casestore.Item, error) {
+	it := casestore.Item{Kind: r.Kind, Ref: strings.TrimSpace(r.Ref), Label: r.Label, Chain: string(chain.Ethereum), Network: r.Network,
+		Provenance: casestore.Provenance{Source: r.Via, VestigoVersion: r.Version}}
+	var sel Selector
+	if r.Network != "" {
+		id, err := strconv.ParseUint(r.Network, 10, 64)
+		if err != nil || id == 0 {
+			return casestore.Item{}, fmt.Errorf("workspace: %w: %q is not an EVM chain id", chain.ErrInvalid, r.Network)
+		}
+		sel.ChainID = id
+	}
+	var ix *evmindex.Index
+	var err error
+	switch r.Kind {
+	case casestore.ItemAddress:
+		var a eth.Address
+		if a, err = eth.ParseAddress(it.Ref); err != nil {
+			return casestore.Item{}, err
+		}
+		it.Ref = a.String()
+		ix, _, _, err = w.EVMAddress(it.Ref, sel)
+	case casestore.ItemTx:
+		var h eth.Hash
+		if h, err = eth.ParseHash(it.Ref); err != nil {
+			return casestore.Item{}, err
+		}
+		it.Ref = h.String()
+		ix, _, err = w.EVMTx(it.Ref, sel)
+	default:
+		return casestore.Item{}, fmt.Errorf("workspace: %w: item kind %q (address or tx for EVM chains)", chain.ErrInvalid, r.Kind)
+	}
+	switch {
+	case err == nil:
+		it.Network = strconv.FormatUint(ix.Meta().ChainID, 10)
+		pv := evmProvenance(ix, nil, r.Version)
+		pv.Source = r.Via + ", resolved in " + pv.Source
+		it.Provenance = pv
+		return it, nil
+	case !errors.Is(err, chain.ErrNotFound) && !errors.Is(err, ErrNoData):
+		return casestore.Item{}, err
+	case r.Network == "":
+		return casestore.Item{}, fmt.Errorf("workspace: %w: %s is in none of the EVM indexes: give its chain id as the network", chain.ErrInvalid, it.Ref)
+	}
+	return it, nil
 }

@@ -20,11 +20,17 @@ import (
 type Selector struct {
 	Chain   chain.Chain
 	Network chain.Network
+	// ChainID chooses an EVM chain (0: any).
+	ChainID uint64
 }
 
 func (s Selector) check() error {
-	if s.Chain != "" && s.Chain != chain.Bitcoin {
-		return fmt.Errorf("workspace: %w: chain %q is not supported yet (btc)", chain.ErrInvalid, s.Chain)
+	switch s.Chain {
+	case "", chain.Bitcoin:
+	case chain.Ethereum:
+		return fmt.Errorf("workspace: %w: --chain eth takes EVM input (0x addresses and hashes); this input is Bitcoin's", chain.ErrInvalid)
+	default:
+		return fmt.Errorf("workspace: %w: chain %q is not supported (btc, eth)", chain.ErrInvalid, s.Chain)
 	}
 	if s.Network != "" {
 		if _, err := btc.ParamsFor(s.Network); err != nil {

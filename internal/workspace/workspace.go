@@ -8,6 +8,9 @@
 //   - A data directory holds one index per ledger under index/<chain>-<net>
 //     (for example index/btc-regtest). The directory is chosen with --data
 //     or $VESTIGO_DATA and defaults to ./vestigo-data.
+//   - EVM chains (Ethereum and its peers) have one index each under
+//     index/evm-<chain id>; 0x addresses and hashes are resolved against
+//     them (--chain-id chooses when several hold the input).
 //   - Resolution: a Bitcoin address is valid on one or more networks
 //     (testnet3, testnet4 and signet share their encodings); a txid or a
 //     block hash looks the same on every network. The workspace asks every
@@ -35,6 +38,7 @@ import (
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/cluster"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/evmindex"
 	"github.com/vestigo-forensics/vestigo/internal/index"
 	"github.com/vestigo-forensics/vestigo/internal/tags"
 )
@@ -78,6 +82,7 @@ type Workspace struct {
 
 	mu       sync.Mutex
 	indexes  map[chain.Ledger]*index.Index
+	evm      map[uint64]*evmindex.Index
 	clusters map[chain.Ledger]*cluster.Store
 	tags     *tags.Store
 	labels   map[chain.Ledger]*entity.LabelCache
@@ -93,7 +98,7 @@ func Open(dir string, opt Options) (*Workspace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workspace: %w", err)
 	}
-	return &Workspace{dir: abs, opt: opt, indexes: map[chain.Ledger]*index.Index{}, clusters: map[chain.Ledger]*cluster.Store{},
+	return &Workspace{dir: abs, opt: opt, indexes: map[chain.Ledger]*index.Index{}, evm: map[uint64]*evmindex.Index{}, clusters: map[chain.Ledger]*cluster.Store{},
 		labels: map[chain.Ledger]*entity.LabelCache{}, sums: map[chain.Ledger]*entity.SummaryCache{}}, nil
 }
 
@@ -116,6 +121,10 @@ func (w *Workspace) Close() error {
 	for l, ix := range w.indexes {
 		errs = append(errs, ix.Close())
 		delete(w.indexes, l)
+	}
+	for id, ix := range w.evm {
+		errs = append(errs, ix.Close())
+		delete(w.evm, id)
 	}
 	return errors.Join(errs...)
 }

@@ -203,6 +203,30 @@ export function fmtAmount(base, unit = 'BTC', decimals = 8) {
   return unit ? `${s} ${unit}` : s;
 }
 
+// fmtUnits formats an exact decimal string in whole units of an asset
+// ("1234.5", "-0.000001", "12": the *_units strings of EVM answers, any
+// number of decimals) for the locale, digit by digit (no floating point):
+// the whole part grouped, the decimal sign of the language, the fraction
+// as given. unit ("ETH") is appended when given. A string that is not a
+// plain decimal is returned as it is.
+export function fmtUnits(units, unit = '') {
+  if (units === null || units === undefined || units === '') return '';
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(units).trim());
+  if (!m) return String(units);
+  const [, minus, whole, frac] = m;
+  const conv = fallback();
+  let s;
+  if (conv) {
+    s = localise(formatter('number', 'en-US').format(BigInt(whole)), conv) + (frac ? conv.decimal + frac : '');
+  } else {
+    const nf = formatter('number', current);
+    const sep = nf.formatToParts(1.5).find((p) => p.type === 'decimal')?.value ?? '.';
+    s = nf.format(BigInt(whole)) + (frac ? sep + frac : '');
+  }
+  if (minus && /[1-9]/.test(whole + (frac || ''))) s = '−' + s;
+  return unit ? `${s} ${unit}` : s;
+}
+
 // fmtDate formats an RFC 3339 time (or a Date) as date and time in UTC,
 // the zone investigators' timelines use.
 export function fmtDate(v, withTime = true) {

@@ -78,3 +78,28 @@ test('dates are in UTC', () => {
   assert.equal(i18n.fmtDate('0001-01-01T00:00:00Z'), '');
   assert.equal(i18n.fmtDate(''), '');
 });
+
+test('decimal strings in whole units are exact and punctuated per language', () => {
+  // 1,234,567.000000000000000001 ETH: 25 significant digits, far beyond
+  // what a float keeps; and a token amount with 6 decimals.
+  const want = {
+    en: ['1,234,567.000000000000000001 ETH', '0.5 VTD', '12 VTD'],
+    sq: ['1\u00a0234\u00a0567,000000000000000001 ETH', '0,5 VTD', '12 VTD'],
+    mk: ['1.234.567,000000000000000001 ETH', '0,5 VTD', '12 VTD'],
+    'sr-Latn': ['1.234.567,000000000000000001 ETH', '0,5 VTD', '12 VTD'],
+    'sr-Cyrl': ['1.234.567,000000000000000001 ETH', '0,5 VTD', '12 VTD'],
+  };
+  for (const [loc, [big, half, whole]] of Object.entries(want)) {
+    i18n.setLocale(loc);
+    assert.equal(i18n.fmtUnits('1234567.000000000000000001', 'ETH'), big, loc);
+    assert.equal(i18n.fmtUnits('0.5', 'VTD'), half, loc);
+    assert.equal(i18n.fmtUnits('12', 'VTD'), whole, loc);
+  }
+  i18n.setLocale('en');
+  assert.equal(i18n.fmtUnits('-2.25'), '−2.25');
+  assert.equal(i18n.fmtUnits('-0'), '0');
+  assert.equal(i18n.fmtUnits('99999999999999999999999999999999'), '99,999,999,999,999,999,999,999,999,999,999');
+  assert.equal(i18n.fmtUnits(''), '');
+  assert.equal(i18n.fmtUnits('1e21'), '1e21', 'not a plain decimal: shown as given');
+  assert.equal(i18n.fmtUnits(' 7.10 ', 'X'), '7.10 X', 'trailing zeros are kept: the string is the amount');
+});

@@ -7,14 +7,22 @@
 //    nodes: [{id, kind, ref, network, label, labels, category, group,
 //             entity, time, coinjoin, seed, origin, via, note, color,
 //             hidden, collapsed, marks, x, y}],
-//    edges: [{id, kind, source, target, amount, time, txid, hop, marks}],
+//    edges: [{id, kind, source, target, amount, time, txid, hop, marks,
+//             evm?: {asset, symbol, decimals, amount, units}}],
 //    filters: {from, to, min}, trace: {...} | null}
 //
 // A document read from the server is untrusted input: readDocument checks
 // every field's type, size and shape and refuses the whole document when
 // one is wrong, naming what is wrong.
+//
+// Addresses of EVM chains are address nodes with ref 0x + 40 hex digits
+// and network "evm-<chain id>" (each requires the other); their edges are
+// flows between two addresses of the same chain with the transaction's
+// 0x hash and an evm record whose amount is exact (base units as a string
+// of digits, units the same in whole units of decimals); a trace from a
+// 0x address keeps its chain id, the asset's symbol and amounts as units.
 
-import { KINDS, EDGE_KINDS, MARKS, nodeId, edgeId } from './model.js';
+import { KINDS, EDGE_KINDS, MARKS, nodeId, edgeId, baseToUnits } from './model.js';
 
 export const FORMAT = 'vestigo-graph';
 export const VERSION = 1;
@@ -27,7 +35,11 @@ const RE = {
   address: /^[A-Za-z0-9_-]{1,130}$/,
   tx: /^[0-9a-f]{64}$/,
   entity: /^[0-9]{1,18}$/,
-  network: /^(|mainnet|testnet|testnet4|signet|regtest)$/,
+  network: /^(|mainnet|testnet|testnet4|signet|regtest|evm-[1-9][0-9]{0,18})$/,
+  evmAddress: /^0x[0-9a-fA-F]{40}$/,
+  evmTx: /^0x[0-9a-f]{64}$/,
+  base: /^(0|[1-9][0-9]{0,79})$/,
+  units: /^(0|[1-9][0-9]{0,79})(\.[0-9]{0,254}[1-9])?$/,
   color: /^(|#[0-9a-fA-F]{6})$/,
   date: /^(|\d{4}-\d{2}-\d{2})$/,
   time: /^(|\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2}))$/,
@@ -67,7 +79,9 @@ export function writeDocument(model, { pos, filters, group, caseId, trace, now =
   }
   const edges = [];
   for (const e of model.edges.values()) {
-    edges.push({ id: e.id, kind: e.kind, source: e.source, target: e.target, amount: e.amount, time: e.time, txid: e.txid, hop: e.hop, marks: [...e.marks] });
+    const rec = { id: e.id, kind: e.kind, source: e.source, target: e.target, amount: e.amount, time: e.time, txid: e.txid, hop: e.hop, marks: [...e.marks] };
+    if (e.evm) rec.evm = { asset: e.evm.asset, symbol: e.evm.symbol, decimals: e.evm.decimals, amount: e.evm.amount, units: e.evm.units };
+    edges.push(rec);
   }
   return {
     format: FORMAT,
@@ -126,7 +140,7 @@ function onlyKeys(o, keys, where) {
 }
 
 const NODE_KEYS = ['id', 'kind', 'ref', 'network', 'label', 'labels', 'category', 'group', 'entity', 'time', 'coinjoin', 'seed', 'origin', 'via', 'note', 'color', 'hidden', 'collapsed', 'marks', 'x', 'y'];
-const EDGE_KEYS = ['id', 'kind', 'source', 'target', 'amount', 'time', 'txid', 'hop', 'marks'];
+const EDGE_KEYS = ['id', 'kind', 'source', 'target', 'amount', 'time', 'txid', 'hop', 'marks', 'evm'];
 const DOC_KEYS = ['format', 'version', 'created', 'case', 'group', 'filters', 'nodes', 'edges', 'trace'];
 const GROUP_RE = /^(|sanctioned|abuse|mixer|darknet|gambling|exchange|defi|service|tagged|untagged)$/;
 
@@ -161,23 +175,29 @@ export function readDocument(text) {
   if (doc.nodes.length > LIMITS.nodes) fail(`more than ${LIMITS.nodes} nodes`);
   if (doc.edges.length > LIMITS.edges) fail(`more than ${LIMITS.edges} edges`);
   const ids = new Set();
+  const networkOf = new Map();
   const nodes = doc.nodes.map((n, i) => {
     const w = `node ${i + 1}`;
     if (!isObj(n)) fail(`${w}: not an object`);
     onlyKeys(n, NODE_KEYS, w);
     if (!KINDS.includes(n.kind)) fail(`${w}: unknown kind`);
     const ref = str(n.ref, `${w}.ref`, 130, RE[n.kind]);
+    const network = str(n.network ?? '', `${w}.network`, 23, RE.network);
+    const evm = network.startsWith('evm-');
+    if (evm && (n.kind !== 'address' || !RE.evmAddress.test(ref))) fail(`${w}: a node of an EVM chain is a 0x address`);
+    if (!evm && /^0x/i.test(ref)) fail(`${w}: a 0x address needs its EVM chain (network evm-<chain id>)`);
     const id = str(n.id, `${w}.id`, 140);
     if (id !== nodeId(n.kind, ref)) fail(`${w}: id does not match its kind and ref`);
     if (ids.has(id)) fail(`${w}: duplicate id`);
     ids.add(id);
+    networkOf.set(id, network);
     const labels = n.labels ?? [];
     if (!Array.isArray(labels) || labels.length > LIMITS.labels) fail(`${w}.labels: not a list of at most ${LIMITS.labels}`);
     labels.forEach((l, j) => str(l, `${w}.labels[${j}]`, LIMITS.label));
     return {
       kind: n.kind,
       ref,
-      network: str(n.network ?? '', `${w}.network`, 10, RE.network),
+      network,
       label: str(n.label ?? '', `${w}.label`, LIMITS.label),
       labels,
       category: str(n.category ?? '', `${w}.category`, 64, RE.concept),
@@ -207,7 +227,12 @@ export function readDocument(text) {
     const source = str(e.source, `${w}.source`, 140);
     const target = str(e.target, `${w}.target`, 140);
     if (!ids.has(source) || !ids.has(target)) fail(`${w}: joins a node the document lacks`);
-    const txid = str(e.txid ?? '', `${w}.txid`, 64, /^(|[0-9a-f]{64})$/);
+    const net = networkOf.get(source);
+    const evmEdge = net.startsWith('evm-');
+    if (evmEdge !== networkOf.get(target).startsWith('evm-') || (evmEdge && net !== networkOf.get(target))) fail(`${w}: joins nodes of different chains`);
+    const txid = str(e.txid ?? '', `${w}.txid`, 66, evmEdge ? /^(|0x[0-9a-f]{64})$/ : /^(|[0-9a-f]{64})$/);
+    if (evmEdge !== (e.evm !== undefined)) fail(`${w}: ${evmEdge ? 'an EVM edge lacks its asset and amount' : 'only an edge between EVM addresses has an EVM amount'}`);
+    if (evmEdge && e.kind !== 'flow') fail(`${w}: an EVM edge is a flow`);
     const rec = {
       kind: e.kind,
       source,
@@ -218,6 +243,10 @@ export function readDocument(text) {
       hop: int(e.hop ?? 0, `${w}.hop`, 1000),
       marks: marks(e.marks ?? [], `${w}.marks`),
     };
+    if (evmEdge) {
+      if (rec.amount !== 0) fail(`${w}.amount: an EVM edge's amount is in its evm record`);
+      rec.evm = evmAmount(e.evm, `${w}.evm`);
+    }
     const id = str(e.id, `${w}.id`, 400);
     if (id !== edgeId(rec)) fail(`${w}: id does not match the edge`);
     if (eids.has(id)) fail(`${w}: duplicate id`);
@@ -229,10 +258,26 @@ export function readDocument(text) {
   return { nodes, edges, filters, group, trace, created: doc.created };
 }
 
+// evmAmount checks an EVM edge's asset and exact amount.
+function evmAmount(v, where) {
+  if (!isObj(v)) fail(`${where}: not an object`);
+  onlyKeys(v, ['asset', 'symbol', 'decimals', 'amount', 'units'], where);
+  const rec = {
+    asset: int(v.asset, `${where}.asset`, 0xffffffff),
+    symbol: str(v.symbol ?? '', `${where}.symbol`, 64),
+    decimals: int(v.decimals, `${where}.decimals`, 255),
+    amount: str(v.amount, `${where}.amount`, 80, RE.base),
+    units: str(v.units, `${where}.units`, 336, RE.units),
+  };
+  if (baseToUnits(rec.amount, rec.decimals) !== rec.units) fail(`${where}: units do not match the amount and decimals`);
+  return rec;
+}
+
 // readTrace checks the trace summary kept with a graph (the results panel).
 function readTrace(t) {
   if (!isObj(t)) fail('trace: not an object');
-  onlyKeys(t, ['from', 'direction', 'model', 'hops', 'source', 'txs_read', 'summarised', 'destinations'], 'trace');
+  onlyKeys(t, ['from', 'direction', 'model', 'hops', 'source', 'txs_read', 'summarised', 'destinations', 'chain_id', 'symbol', 'source_units'], 'trace');
+  const chainId = t.chain_id === undefined ? 0 : int(t.chain_id, 'trace.chain_id');
   const out = {
     from: str(t.from ?? '', 'trace.from', 200),
     direction: str(t.direction ?? '', 'trace.direction', 10, /^(forward|backward)$/),
@@ -243,16 +288,25 @@ function readTrace(t) {
     summarised: bool(t.summarised ?? false, 'trace.summarised'),
     destinations: [],
   };
+  if (chainId) {
+    if (!RE.evmAddress.test(out.from)) fail('trace.from: an EVM trace starts at a 0x address');
+    if (out.source !== 0) fail('trace.source: an EVM trace keeps its amounts as units');
+    out.chain_id = chainId;
+    out.symbol = str(t.symbol ?? '', 'trace.symbol', 64);
+    out.source_units = str(t.source_units ?? '0', 'trace.source_units', 336, RE.units);
+  } else if (t.symbol !== undefined || t.source_units !== undefined) fail('trace: symbol and source_units are for EVM traces');
   if (!Array.isArray(t.destinations) || t.destinations.length > LIMITS.dests) fail('trace.destinations: not a list');
   out.destinations = t.destinations.map((d, i) => {
     const w = `trace.destinations[${i}]`;
     if (!isObj(d)) fail(`${w}: not an object`);
-    onlyKeys(d, ['address', 'labels', 'category', 'amount', 'share', 'hops', 'reason', 'stopped'], w);
+    onlyKeys(d, ['address', 'labels', 'category', 'amount', 'share', 'hops', 'reason', 'stopped', 'units'], w);
+    if (chainId && (!RE.evmAddress.test(String(d.address)) || d.amount !== 0 || typeof d.units !== 'string')) fail(`${w}: an EVM destination is a 0x address with its amount as units`);
+    if (!chainId && d.units !== undefined) fail(`${w}: units are for EVM traces`);
     const labels = d.labels ?? [];
     if (!Array.isArray(labels) || labels.length > LIMITS.labels) fail(`${w}.labels: not a list`);
     labels.forEach((l, j) => str(l, `${w}.labels[${j}]`, LIMITS.label));
     if (typeof d.share !== 'number' || !(d.share >= 0 && d.share <= 1)) fail(`${w}.share: not a share`);
-    return {
+    const rec = {
       address: str(d.address, `${w}.address`, 130, RE.address),
       labels,
       category: str(d.category ?? '', `${w}.category`, 64, RE.concept),
@@ -262,6 +316,8 @@ function readTrace(t) {
       reason: str(d.reason ?? '', `${w}.reason`, 40, /^[a-z0-9_-]*$/),
       stopped: bool(d.stopped ?? false, `${w}.stopped`),
     };
+    if (chainId) rec.units = str(d.units, `${w}.units`, 336, RE.units);
+    return rec;
   });
   return out;
 }

@@ -18,7 +18,7 @@ import svgExport from 'cytoscape-svg';
 import { h, replace, clear, download } from '../dom.js';
 import { seg, stream, get, upload, ApiError } from '../api.js';
 import { t, fmtDate, fmtNumber, locale, onLocaleChange } from '../i18n.js';
-import { GraphModel } from './model.js';
+import { GraphModel, baseToUnits } from './model.js';
 import { Loader, PAGE } from './loader.js';
 import { computeView, syncCy, place, layered, stylesheet, btcToSats, dayStart, dayEnd } from './view.js';
 import { summariseTags, groupOf } from './categories.js';
@@ -26,6 +26,20 @@ import { writeDocument, readDocument, MEDIA_TYPE, LIMITS, DocumentError } from '
 import { renderNodeList, renderPanel, renderResults, renderFindings, renderLegend, renderHelp, pickCase, hopsText } from './panels.js';
 import { renderToolbar } from './toolbar.js';
 import './graph.css';
+
+// isEVM tells a 0x address or transaction hash (of an EVM chain).
+const isEVM = (s) => /^0x[0-9a-fA-F]+$/.test(String(s || ''));
+// chainOf is the chain id of an "evm-N" network ('' for any other).
+const chainOf = (network) => (/^evm-([1-9]\d{0,18})$/.exec(network || '') || [])[1] || '';
+const RE_UNITS = /^(0|[1-9]\d{0,79})(\.\d{0,254}[1-9])?$/;
+
+// evmOf is an edge's EVM record: the asset and the exact amount (base
+// units, and whole units made from them digit by digit).
+function evmOf(asset, amount) {
+  const dec = Math.min(255, Number(asset?.decimals) || 0);
+  const base = /^\d{1,80}$/.test(String(amount ?? '')) ? String(amount).replace(/^0+(?=\d)/, '') : '0';
+  return { asset: Number(asset?.id) || 0, symbol: String(asset?.symbol || '').slice(0, 64), decimals: dec, amount: base, units: baseToUnits(base, dec) };
+}
 
 let registered = false;
 function register() {
@@ -82,7 +96,7 @@ class Graph {
     this.coinjoinTxids = new Set();
     this.group = false;
     this.filters = { from: '', to: '', min: '' };
-    this.traceOpts = { hops: 6, model: 'haircut' };
+    this.traceOpts = { hops: 6, model: 'haircut', asset: '' };
     this.pathTo = '';
     this.selected = null;
     this.trace = null; // the last trace's summary
@@ -208,7 +222,7 @@ class Graph {
       // A seed that cannot be drawn is reported; the others still are.
       // Address seeds are asked for together (their first history page).
       const failed = [];
-      await Promise.all(seeds.filter((s) => s.kind === 'address').map((s) => this.loader.history(String(s.ref || '').trim(), 0, s.network).catch(() => null)));
+      await Promise.all(seeds.filter((s) => s.kind === 'address').map((s) => this.addressPage(String(s.ref || '').trim(), 0, s.network).catch(() => null)));
       for (const s of seeds) {
         const ref = String(s.ref || '').trim();
         if (!ref) continue;
@@ -222,8 +236,9 @@ class Graph {
           } else if (s.kind === 'entity') {
             await this.addEntitySeed(ref, s.network);
           } else {
-            const a = await this.loader.history(ref, 0, s.network);
-            const n = this.model.addNode({ kind: 'address', ref, seed: true, network: s.network || '' }).node;
+            const a = await this.addressPage(ref, 0, s.network);
+            // An EVM address is drawn in its checksummed form.
+            const n = this.model.addNode({ kind: 'address', ref: isEVM(ref) ? a.address : ref, seed: true, network: s.network || '' }).node;
             this.noteAddress(n, a);
           }
         } catch (e) {
@@ -440,7 +455,7 @@ class Graph {
     if (!n || n.id !== id) return;
     try {
       if (n.kind === 'address' && !this.addrInfo.has(n.ref)) {
-        const a = await this.loader.history(n.ref, 0, n.network);
+        const a = await this.addressPage(n.ref, 0, n.network);
         this.noteAddress(n, a);
       } else if (n.kind === 'tx') {
         await this.loader.tx(n.ref, n.network);
@@ -452,10 +467,26 @@ class Graph {
       this.fail(e);
       return;
     }
-    if (this.selected === id && !this.destroyed) this.renderPanel();
+    if (this.selected === id && !this.destroyed) {
+      this.renderPanel();
+      // The trace's asset picker lists an EVM address's holdings.
+      if (n.kind === 'address' && isEVM(n.ref)) this.renderToolbar();
+    }
+  }
+
+  // addressPage is a page of an address's history: a Bitcoin address's
+  // transactions, or an EVM address's ledger with its holdings.
+  addressPage(ref, offset, network) {
+    if (isEVM(ref)) return this.loader.ledger(ref, offset, chainOf(network));
+    return this.loader.history(ref, offset, network);
   }
 
   noteAddress(n, a) {
+    if (a && a.chain_id !== undefined && Array.isArray(a.holdings)) {
+      if (!n.network) n.network = 'evm-' + a.chain_id;
+      this.addrInfo.set(n.ref, { evm: true, chainId: String(a.chain_id), chain: a.chain, contract: !!a.contract, holdings: a.holdings, lines: Number(a.total_lines) || 0, first: a.first_seen?.time });
+      return;
+    }
     if (!n.network && a.ledger?.network) n.network = a.ledger.network;
     this.addrInfo.set(n.ref, {
       balance: a.balance,
@@ -611,7 +642,8 @@ class Graph {
     if (!todo.length) return Promise.resolve();
     const byNetwork = new Map();
     for (const n of todo) {
-      const k = n.network || '';
+      // 0x addresses are screened across the EVM chains (no network).
+      const k = n.network?.startsWith('evm-') ? '' : n.network || '';
       if (!byNetwork.has(k)) byNetwork.set(k, []);
       byNetwork.get(k).push(n.ref);
     }
@@ -682,7 +714,7 @@ class Graph {
   // findPatterns asks for the typologies of an address (peel chains are
   // drawn as findings).
   findPatterns(n) {
-    if (!n || n.kind !== 'address' || this.patternsDone.has(n.ref)) return;
+    if (!n || n.kind !== 'address' || isEVM(n.ref) || this.patternsDone.has(n.ref)) return;
     this.patternsDone.add(n.ref);
     this.loader
       .patterns(n.ref, n.network)
@@ -753,6 +785,7 @@ class Graph {
   // expandAddress draws the transactions of the next history page that
   // spent from (out) or paid (in) the address, and their counterparties.
   async expandAddress(n, dir) {
+    if (isEVM(n.ref)) return this.expandEVM(n, dir);
     const st = this.page(n.id, dir);
     if (st.done) return [];
     const entries = [];
@@ -777,6 +810,33 @@ class Graph {
       txs.push(x.txid);
     }
     added.push(...(await this.drawCounterparties(txs, dir, n.id, n.network)));
+    return added;
+  }
+
+  // expandEVM draws the counterparties of the next ledger page of an EVM
+  // address: who it paid (out) or who paid it (in), an edge per move
+  // labelled with its exact amount, asset and date. Entries without a
+  // counterparty (fees, withdrawals) draw nothing.
+  async expandEVM(n, dir) {
+    const st = this.page(n.id, dir);
+    if (st.done) return [];
+    const lines = [];
+    for (let i = 0; i < 5 && !st.done && !lines.length; i++) {
+      const a = await this.loader.ledger(n.ref, st.offset, chainOf(n.network));
+      this.noteAddress(n, a);
+      st.total = Number(a.total_lines) || 0;
+      const page = Array.isArray(a.ledger) ? a.ledger : [];
+      st.offset += page.length;
+      st.done = !page.length || st.offset >= st.total;
+      for (const x of page) if (x.direction === dir && x.counterparty && x.counterparty !== n.ref) lines.push(x);
+    }
+    const added = [];
+    for (const x of lines) {
+      const r = this.model.addNode({ kind: 'address', ref: x.counterparty, network: n.network, origin: n.id });
+      if (r.added) added.push(r.node.id);
+      const [source, target] = dir === 'out' ? [n.id, r.node.id] : [r.node.id, n.id];
+      this.model.addEdge({ kind: 'flow', source, target, amount: 0, time: x.time, txid: x.tx || '', origin: n.id, evm: evmOf(x.asset, x.amount) });
+    }
     return added;
   }
 
@@ -1012,7 +1072,10 @@ class Graph {
     if (!n) return this.say(t('graph.msg.selectFirst'));
     n = this.ensureEntity(n);
     this.cancelTrace(true);
-    const query = { direction, model: this.traceOpts.model, hops: this.traceOpts.hops, network: n.network || undefined };
+    const evm = n.kind === 'address' && isEVM(n.ref);
+    const query = evm
+      ? { direction, model: this.traceOpts.model, hops: this.traceOpts.hops, chain_id: chainOf(n.network) || undefined, asset: this.traceAsset(n) }
+      : { direction, model: this.traceOpts.model, hops: this.traceOpts.hops, network: n.network || undefined };
     const from = this.fromRef(n);
     const run = { progress: null, direction, from, started: performance.now(), node: n.id, fallback: null };
     let gotProgress = false;
@@ -1091,6 +1154,7 @@ class Graph {
   // amount and txid), its destinations and where it stopped.
   drawTrace(res, anchor, direction) {
     if (this.destroyed || !res || typeof res !== 'object') return;
+    if (res.chain_id !== undefined && res.params?.asset) return this.drawEVMTrace(res, anchor, direction);
     this.model.clearMarks('dest', 'stop', 'source', 'trace');
     const anchorNode = this.model.nodes.get(anchor.id) || this.ensureEntity(anchor);
     anchorNode.marks.add('source');
@@ -1167,10 +1231,99 @@ class Graph {
     this.checkCoinJoins(edges.map((e) => e.txid));
   }
 
+  // drawEVMTrace draws an account trace (from a 0x address): its moves
+  // (address → address, with the transaction, the asset and the exact
+  // amount), its destinations and where it stopped, styled as Bitcoin's.
+  drawEVMTrace(res, anchor, direction) {
+    this.model.clearMarks('dest', 'stop', 'source', 'trace');
+    const anchorNode = this.model.nodes.get(anchor.id) || anchor;
+    anchorNode.marks.add('source');
+    const asset = res.params.asset;
+    let edges = Array.isArray(res.edges) ? res.edges.filter((e) => e && isEVM(e.from) && isEVM(e.to)) : [];
+    const dests = (Array.isArray(res.destinations) ? res.destinations : []).filter((d) => d && isEVM(d.address));
+    const stoppedList = (Array.isArray(res.stopped_at) ? res.stopped_at : []).filter((d) => d && isEVM(d.address));
+    const stopped = new Set(stoppedList.map((d) => d.address));
+    let omitted = 0;
+    if (edges.length > TRACE_EDGE_LIMIT) {
+      const big = (e) => (/^\d+$/.test(String(e.amount)) ? BigInt(e.amount) : 0n);
+      const sorted = [...edges].sort((a, b) => (big(b) > big(a) ? 1 : big(b) < big(a) ? -1 : 0));
+      const keep = new Set(sorted.slice(0, TRACE_EDGE_LIMIT));
+      omitted = edges.length - keep.size;
+      edges = edges.filter((e) => keep.has(e));
+    }
+    const network = anchorNode.network || 'evm-' + res.chain_id;
+    const added = [];
+    const add = (address) => {
+      if (address === anchorNode.ref) return anchorNode;
+      const r = this.model.addNode({ kind: 'address', ref: address, network, origin: anchorNode.id });
+      if (r.added) added.push(r.node.id);
+      return r.node;
+    };
+    for (const e of edges) {
+      const a = add(e.from);
+      const b = add(e.to);
+      this.model.addEdge({ kind: 'flow', source: a.id, target: b.id, amount: 0, time: e.time || '', txid: e.tx || '', hop: Number(e.hop) || 0, marks: ['trace'], origin: anchorNode.id, evm: evmOf(asset, e.amount) });
+    }
+    // Destinations and the tagged addresses the trail stopped at.
+    const all = [...dests.map((d) => ({ d, stop: stopped.has(d.address) })), ...stoppedList.filter((d) => !dests.some((x) => x.address === d.address)).map((d) => ({ d, stop: true }))];
+    for (const { d, stop } of all) {
+      const node = add(d.address);
+      node.marks.add('dest');
+      if (stop || ['exchange', 'mixing_service', 'defi_bridge', 'sanctioned'].includes(d.reason)) node.marks.add('stop');
+      if (Array.isArray(d.labels) && d.labels.length) {
+        node.labels = d.labels.slice(0, 20).map(String);
+        node.label = node.labels[0];
+      }
+      if (d.category) {
+        node.category = d.category;
+        node.group = groupOf(d.category);
+      }
+    }
+    const units = (v) => (RE_UNITS.test(String(v ?? '')) ? String(v) : '0');
+    this.trace = {
+      from: anchorNode.ref,
+      direction,
+      model: res.params?.model || this.traceOpts.model,
+      hops: Number(res.params?.hops) || this.traceOpts.hops,
+      source: 0,
+      txs_read: Number(res.entries_read) || 0,
+      summarised: !!res.summarised,
+      chain_id: Number(res.chain_id),
+      symbol: String(asset.symbol || ''),
+      source_units: units(res.source_units),
+      destinations: all.slice(0, LIMITS.dests).map(({ d, stop }) => ({
+        address: String(d.address),
+        labels: Array.isArray(d.labels) ? d.labels.slice(0, 20).map(String) : [],
+        category: String(d.category || ''),
+        amount: 0,
+        units: units(d.amount_units),
+        share: Math.min(1, Math.max(0, Number(d.share) || 0)),
+        hops: Number(d.hops) || 0,
+        reason: String(d.reason || ''),
+        stopped: stop,
+      })),
+      omitted,
+    };
+    this.placeNew(added, anchorNode.id, direction === 'forward' ? 1 : -1);
+    this.say(t('graph.msg.traceDone', { count: fmtNumber(all.length), txs: fmtNumber(res.entries_read ?? 0) }));
+    this.resultsOpen = true;
+    this.renderResults();
+    this.right.querySelector('[data-testid="graph-results"]')?.scrollIntoView({ block: 'nearest' });
+  }
+
+  // traceAsset is the asset a trace from an EVM node follows: the one
+  // picked in the toolbar when the node holds it, else its native coin.
+  traceAsset(n) {
+    const holdings = this.addrInfo.get(n.ref)?.holdings || [];
+    const picked = this.traceOpts.asset;
+    if (picked !== '' && holdings.some((h) => String(h.asset?.id) === picked)) return picked;
+    return '0';
+  }
+
   // checkCoinJoins reads the transactions of trace edges (a bounded
   // number) to mark CoinJoins and to date the edges.
   checkCoinJoins(txids) {
-    const list = [...new Set(txids.filter(Boolean))].slice(0, COINJOIN_CHECKS);
+    const list = [...new Set(txids.filter((id) => id && !isEVM(id)))].slice(0, COINJOIN_CHECKS);
     Promise.all(
       list.map((id) =>
         this.loader
@@ -1196,6 +1349,7 @@ class Graph {
     if (!to) return this.say(t('graph.msg.pathTarget'));
     if (!/^[A-Za-z0-9:_-]{1,140}$/.test(to)) return this.say(t('graph.msg.pathBad'), true);
     n = this.ensureEntity(n);
+    if (n.kind === 'address' && isEVM(n.ref)) return this.findEVMPath(n, to);
     await this.work(async () => {
       const res = await this.loader.path(this.fromRef(n), to, n.network || undefined);
       this.model.clearMarks('path');
@@ -1217,6 +1371,38 @@ class Graph {
       this.resultsOpen = true;
       this.renderResults();
       this.checkCoinJoins(paths.flatMap((p) => p.txids || []));
+    });
+  }
+
+  // findEVMPath draws the money paths between two 0x addresses (each
+  // path a list of moves with their asset and exact amount).
+  async findEVMPath(n, to) {
+    if (!isEVM(to)) return this.say(t('graph.msg.pathBad'), true);
+    await this.work(async () => {
+      const res = await this.loader.path(n.ref, to, undefined, chainOf(n.network));
+      this.model.clearMarks('path');
+      const added = [];
+      const paths = [];
+      for (const steps of (Array.isArray(res.paths) ? res.paths : []).slice(0, 20)) {
+        if (!Array.isArray(steps)) continue;
+        const list = [];
+        for (const st of steps) {
+          if (!st || !isEVM(st.from) || !isEVM(st.to)) continue;
+          const a = st.from === n.ref ? n : this.addPathNode(st.from, n.network, n.id, added);
+          const b = st.to === n.ref ? n : this.addPathNode(st.to, n.network, n.id, added);
+          a.marks.add('path');
+          b.marks.add('path');
+          const evm = evmOf(st.asset, st.amount);
+          this.model.addEdge({ kind: 'flow', source: a.id, target: b.id, amount: 0, time: st.time || '', txid: st.tx || '', marks: ['path'], origin: n.id, evm });
+          list.push({ from: st.from, to: st.to, txid: st.tx || '', amount: 0, evm });
+        }
+        paths.push({ hops: list.length, steps: list });
+      }
+      this.paths = { from: n.ref, to, maxHops: this.traceOpts.hops, paths, summarised: !!res.summarised };
+      this.placeNew(added, n.id, 1);
+      this.say(paths.length ? t('graph.msg.pathsFound', { count: paths.length }) : t('graph.msg.noPath', { hops: hopsText(this.traceOpts.hops) }));
+      this.resultsOpen = true;
+      this.renderResults();
     });
   }
 
@@ -1270,6 +1456,7 @@ class Graph {
     const trace = this.trace
       ? { from: this.trace.from, direction: this.trace.direction, model: this.trace.model, hops: this.trace.hops, source: this.trace.source, txs_read: this.trace.txs_read, summarised: this.trace.summarised, destinations: this.trace.destinations }
       : null;
+    if (trace && this.trace.chain_id) Object.assign(trace, { chain_id: this.trace.chain_id, symbol: this.trace.symbol, source_units: this.trace.source_units });
     return writeDocument(this.model, { pos: this.pos, filters: this.filters, group: this.group, caseId: this.caseId, trace });
   }
 

@@ -61,6 +61,12 @@ export class Loader {
     return this.cached(`addr ${address} ${offset}`, '/address/' + seg(address), { limit: PAGE, offset, network });
   }
 
+  // ledger is a page of an EVM address's ledger (every asset, oldest
+  // first) with its holdings: GET /address/0x…?chain_id=N.
+  ledger(address, offset, chainId) {
+    return this.cached(`ledger ${address} ${chainId || ''} ${offset}`, '/address/' + seg(address), { limit: PAGE, offset, chain_id: chainId || undefined });
+  }
+
   // screen is POST /screen: tags, cluster and sanctions of a list of
   // addresses in one request.
   screen(addresses, network) {
@@ -83,8 +89,8 @@ export class Loader {
   }
 
   // path is GET /path/{from}/{to}.
-  path(from, to, network) {
-    return get('/path/' + seg(from) + '/' + seg(to), { network }, { signal: this.ac.signal });
+  path(from, to, network, chainId) {
+    return get('/path/' + seg(from) + '/' + seg(to), { network, chain_id: chainId || undefined }, { signal: this.ac.signal });
   }
 
   // cases lists the cases the user may see.

@@ -3,7 +3,9 @@
 // into a transaction, a transaction paying an address, and address →
 // address flows found by a trace or a path search), each with what the
 // investigator added (notes, colours, hidden) and where it came from (the
-// node it was expanded from). Cytoscape draws a view computed from it
+// node it was expanded from). Addresses of EVM chains are address nodes
+// too (ref 0x…, network "evm-<chain id>"); their edges carry an evm record
+// {asset, symbol, decimals, amount, units} with the exact amount. Cytoscape draws a view computed from it
 // (view.js); a saved graph is this model written as a versioned document
 // (document.js).
 
@@ -94,6 +96,9 @@ export class GraphModel {
       origin: e.origin || null,
       marks: new Set(e.marks || []),
     };
+    // An EVM move keeps its asset and its exact amount (a decimal string
+    // of base units and of whole units): amount stays 0, satoshis only.
+    if (e.evm) edge.evm = { ...e.evm };
     this.edges.set(id, edge);
     this.version++;
     return { edge, added: true };
@@ -162,6 +167,22 @@ export class GraphModel {
 }
 
 // edgeId is the id of an edge: its kind, ends and transaction.
+// An EVM move adds its asset (one transaction may move several assets
+// between the same two addresses).
 export function edgeId(e) {
-  return `${e.kind}|${e.source}|${e.target}|${e.txid || ''}`;
+  const base = `${e.kind}|${e.source}|${e.target}|${e.txid || ''}`;
+  return e.evm ? `${base}|${e.evm.asset}` : base;
+}
+
+// baseToUnits turns base units (a string of digits) into whole units of
+// decimals, exactly, without trailing zeros ("1500000", 6 → "1.5").
+export function baseToUnits(base, decimals) {
+  const s = String(base ?? '');
+  if (!/^\d+$/.test(s)) return '';
+  const d = Number(decimals) || 0;
+  if (d === 0) return s.replace(/^0+(?=\d)/, '');
+  const padded = s.padStart(d + 1, '0');
+  const whole = padded.slice(0, -d).replace(/^0+(?=\d)/, '');
+  const frac = padded.slice(-d).replace(/0+$/, '');
+  return frac ? whole + '.' + frac : whole;
 }

@@ -6,7 +6,7 @@
 // into which case" dialog.
 
 import { h, replace, clear } from '../dom.js';
-import { t, fmtAmount, fmtDate, fmtNumber, fmtPercent, tn } from '../i18n.js';
+import { t, fmtAmount, fmtUnits, fmtDate, fmtNumber, fmtPercent, tn } from '../i18n.js';
 import { openAddToCase } from '../cases/addtocase.js';
 import { GROUPS, COLOURS, iconURL, groupOf } from './categories.js';
 import { short } from './view.js';
@@ -72,6 +72,20 @@ function reasonName(reason) {
       return t('graph.reason.summarised');
     case 'payment':
       return t('graph.reason.payment');
+    case 'held':
+      return t('graph.reason.held');
+    case 'burnt':
+      return t('graph.reason.burnt');
+    case 'minted':
+      return t('graph.reason.minted');
+    case 'unexplained':
+      return t('graph.reason.unexplained');
+    case 'opening':
+      return t('graph.reason.opening');
+    case 'withdrawal':
+      return t('graph.reason.withdrawal');
+    case 'tips':
+      return t('graph.reason.tips');
     case '':
       return '';
     default:
@@ -110,6 +124,8 @@ function itemLabel(n) {
 }
 
 function pagePath(n) {
+  const evm = /^evm-(\d+)$/.exec(n.network || '');
+  if (evm) return '/address/' + encodeURIComponent(n.ref) + '?chain=' + evm[1];
   if (n.kind === 'tx') return '/tx/' + encodeURIComponent(n.ref);
   if (n.kind === 'entity') return '/entity/' + encodeURIComponent(n.ref) + (n.network ? '?network=' + encodeURIComponent(n.network) : '');
   return '/address/' + encodeURIComponent(n.ref);
@@ -227,7 +243,15 @@ export function renderPanel(g, host) {
   }
   const facts = [];
   const fact = (k, v) => v !== undefined && v !== null && v !== '' && facts.push(h('dt', {}, k), h('dd', {}, v));
-  if (n.kind === 'address') {
+  if (n.kind === 'address' && g.addrInfo.get(n.ref)?.evm) {
+    // An EVM address: its chain, kind and every asset it holds.
+    const a = g.addrInfo.get(n.ref);
+    fact(t('graph.fact.chain'), `${a.chain} (${a.chainId})`);
+    fact(t('graph.fact.kind'), a.contract ? t('graph.fact.contract') : t('graph.fact.account'));
+    for (const x of a.holdings) fact(t('graph.fact.holding', { asset: x.asset?.symbol || '#' + x.asset?.id }), fmtUnits(x.balance_units, x.asset?.symbol || ''));
+    fact(t('graph.fact.ledgerEntries'), fmtNumber(a.lines));
+    fact(t('graph.fact.firstSeen'), fmtDate(a.first));
+  } else if (n.kind === 'address') {
     const a = g.addrInfo.get(n.ref);
     if (a) {
       fact(t('graph.fact.balance'), fmtAmount(a.balance));
@@ -416,6 +440,7 @@ export function renderResults(g, host) {
         { class: 'gr-summary' },
         summary(tr),
         tr.source ? ' ' + t('graph.results.source', { amount: fmtAmount(tr.source) }) : '',
+        tr.chain_id && tr.source_units ? ' ' + t('graph.results.source', { amount: fmtUnits(tr.source_units, tr.symbol) }) : '',
       ),
     );
     if (tr.summarised) parts.push(h('p', { class: 'gr-warn' }, t('graph.results.summarised')));
@@ -439,7 +464,7 @@ export function renderResults(g, host) {
           h('div', { class: 'gr-reason' }, reasonName(d.reason)),
           h('div', { class: 'gr-sub' }, d.hops === 1 ? t('graph.results.hop1') : t('graph.results.hops', { n: d.hops })),
         ),
-        h('td', { class: 'gr-num' }, fmtAmount(d.amount), h('div', { class: 'gr-sub' }, fmtPercent(d.share, 1))),
+        h('td', { class: 'gr-num' }, tr.chain_id ? fmtUnits(d.units, tr.symbol) : fmtAmount(d.amount), h('div', { class: 'gr-sub' }, fmtPercent(d.share, 1))),
       );
     });
     parts.push(
@@ -476,7 +501,7 @@ export function renderResults(g, host) {
                 h('button', { type: 'button', class: 'gr-link gr-mono', title: st.from, on: { click: () => g.select('a:' + st.from) } }, short(st.from, 8, 6)),
                 ' → ',
                 h('button', { type: 'button', class: 'gr-link gr-mono', title: st.to, on: { click: () => g.select('a:' + st.to) } }, short(st.to, 8, 6)),
-                h('span', { class: 'gr-sub' }, ' ' + fmtAmount(st.amount)),
+                h('span', { class: 'gr-sub' }, ' ' + (st.evm ? fmtUnits(st.evm.units, st.evm.symbol) : fmtAmount(st.amount))),
               ),
             ),
           ),

@@ -23,6 +23,16 @@ export function renderToolbar(g) {
     { class: 'gr-select', title: t('graph.trace.modelTitle'), dataset: { testid: 'graph-trace-model' }, on: { change: (e) => (g.traceOpts.model = e.target.value) } },
     ['haircut', 'fifo', 'poison'].map((v) => h('option', { value: v, selected: v === g.traceOpts.model }, modelName(v))),
   );
+  // The asset a trace from an EVM address follows: one of its holdings.
+  const sn = g.selectedNode?.();
+  const info = sn && sn.kind === 'address' ? g.addrInfo.get(sn.ref) : null;
+  const asset = info?.evm
+    ? h(
+        'select',
+        { class: 'gr-select', title: t('graph.trace.assetTitle'), dataset: { testid: 'graph-trace-asset' }, on: { change: (e) => (g.traceOpts.asset = e.target.value) } },
+        info.holdings.map((x) => h('option', { value: String(x.asset?.id), selected: String(x.asset?.id) === g.traceAsset(sn) }, x.asset?.symbol || '#' + x.asset?.id)),
+      )
+    : null;
   const pathInput = h('input', {
     type: 'text',
     class: 'gr-input gr-path-input',
@@ -85,6 +95,7 @@ export function renderToolbar(g) {
       btn('graph-trace-backward', t('graph.traceBackward'), t('graph.traceBackwardTitle') + ' (b)', () => g.startTrace('backward'), { disabled: !sel || !!g.running }),
       hops,
       model,
+      asset,
     ),
     h(
       'div',

@@ -5,7 +5,7 @@
 // move what the investigator has arranged). It also holds the Cytoscape
 // stylesheet: colours and icons by category, findings highlighted.
 
-import { fmtAmount as fmtAmountI18n, fmtDate as fmtDateI18n, t, locale } from '../i18n.js';
+import { fmtAmount as fmtAmountI18n, fmtUnits as fmtUnitsI18n, fmtDate as fmtDateI18n, t, locale } from '../i18n.js';
 import { COLOURS, iconURL } from './categories.js';
 
 // Labels of thousands of edges are formatted on every redraw: the
@@ -23,6 +23,9 @@ function remember(kind, v, fn) {
 }
 function fmtAmount(sats) {
   return remember('a', sats, (v) => fmtAmountI18n(v));
+}
+function fmtUnits(units, symbol) {
+  return remember('u' + symbol, units, (v) => fmtUnitsI18n(v, symbol));
 }
 function fmtDate(iso, withTime) {
   return remember(withTime === false ? 'd' : 't', iso, (v) => fmtDateI18n(v, withTime));
@@ -53,6 +56,13 @@ export function dayStart(d) {
 export function dayEnd(d) {
   const v = dayStart(d);
   return v === null ? null : v + 86400000 - 1;
+}
+
+// evmWidth is the width of an EVM move: by the number of whole-unit
+// digits (the amount's magnitude, read from the exact string).
+function evmWidth(ev) {
+  const whole = String(ev.units || '0').split('.')[0].replace(/^0+/, '');
+  return Math.min(8, 1.5 + whole.length * 0.6);
 }
 
 function edgeWidth(sats) {
@@ -129,11 +139,13 @@ export function computeView(model, state) {
     const d = drawnOf.get(e.target);
     if (!s || !d || s === d) continue;
     if (!inTime(e.time)) continue;
-    if (filters.min !== null && e.amount < filters.min) continue;
-    const key = `${e.kind}|${s}|${d}|${e.txid}`;
+    // The minimum is in bitcoin: EVM moves (another unit) are not cut.
+    if (filters.min !== null && !e.evm && e.amount < filters.min) continue;
+    // EVM moves are never merged (their amounts are exact strings).
+    const key = e.evm ? e.id : `${e.kind}|${s}|${d}|${e.txid}`;
     let v = edges.get(key);
     if (!v) {
-      v = { id: key, kind: e.kind, source: s, target: d, amount: 0, time: e.time, txid: e.txid, marks: new Set() };
+      v = { id: key, kind: e.kind, source: s, target: d, amount: 0, time: e.time, txid: e.txid, marks: new Set(), evm: e.evm };
       edges.set(key, v);
     }
     v.amount += e.amount;
@@ -224,13 +236,13 @@ function edgeElement(e, model) {
   if (src?.group === 'sanctioned' || dst?.group === 'sanctioned') classes.push('m-sanctioned');
   const txNode = e.txid ? model.nodes.get('t:' + e.txid) : null;
   if (txNode?.coinjoin || src?.coinjoin || dst?.coinjoin) classes.push('m-coinjoin');
-  let label = fmtAmount(e.amount);
+  let label = e.evm ? fmtUnits(e.evm.units, e.evm.symbol) : fmtAmount(e.amount);
   if (e.kind === 'flow' && e.txid) label += '\n' + t('graph.edge.tx', { txid: short(e.txid, 8, 4) });
   const time = e.time || txNode?.time;
   if (time) label += '\n' + fmtDate(time, false);
   return {
     group: 'edges',
-    data: { id: e.id, source: e.source, target: e.target, elabel: label, w: edgeWidth(e.amount) },
+    data: { id: e.id, source: e.source, target: e.target, elabel: label, w: e.evm ? evmWidth(e.evm) : edgeWidth(e.amount) },
     classes: classes.join(' '),
   };
 }

@@ -9,7 +9,11 @@ import { t, fmtAmount, fmtDate, fmtNumber, tn } from '../i18n.js';
 
 // ---- links ------------------------------------------------------------------
 
+// An EVM chain's pages carry its chain id (?chain=N); the search names
+// EVM chains "evm-N".
 function q(network) {
+  const evm = /^evm-(\d{1,19})$/.exec(network || '');
+  if (evm) return '?chain=' + evm[1];
   return network ? '?network=' + encodeURIComponent(network) : '';
 }
 

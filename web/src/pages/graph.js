@@ -1,5 +1,6 @@
 // graph.js (page): the /graph route. It reads the seeds of the fund-flow
-// graph from the URL (?address=, ?tx=, ?entity=, each may repeat; ?case=ID
+// graph from the URL (?address=, ?tx=, ?entity=, each may repeat, with
+// ?network=; ?case=ID
 // takes the case's items; &exhibit=EID reopens a saved graph) and mounts
 // the graph (web/src/graph/graph.js) in a full-width container; leaving
 // the route destroys it.
@@ -16,7 +17,10 @@ async function caseSeeds(caseId, signal) {
   const items = await get('/cases/' + seg(caseId) + '/items', undefined, { signal });
   const seeds = [];
   for (const it of items) {
-    if (it.kind === 'address' || it.kind === 'tx') seeds.push({ kind: it.kind, ref: it.ref });
+    // An EVM item's network is its chain id; the graph names it evm-N.
+    if (it.kind === 'address' && /^0x[0-9a-fA-F]{40}$/.test(it.ref)) seeds.push({ kind: 'address', ref: it.ref, network: /^\d+$/.test(it.network || '') ? 'evm-' + it.network : '' });
+    else if (it.kind === 'tx' && /^0x/.test(it.ref)) continue; // the graph draws EVM addresses, not their transactions
+    else if (it.kind === 'address' || it.kind === 'tx') seeds.push({ kind: it.kind, ref: it.ref });
     else if (it.kind === 'entity') {
       const ref = String(it.ref).replace(/^entity:/, '');
       if (/^\d+$/.test(ref)) seeds.push({ kind: 'entity', ref });
@@ -39,7 +43,9 @@ export async function graphPage(view, ctx) {
   setTitle(t('graphPage.title'));
   const q = ctx.query;
   const seeds = [];
-  for (const kind of ['address', 'tx', 'entity']) for (const ref of q.getAll(kind)) if (ref) seeds.push({ kind, ref });
+  // ?network= applies to the seeds of the URL (evm-N for 0x addresses).
+  const network = q.get('network') || undefined;
+  for (const kind of ['address', 'tx', 'entity']) for (const ref of q.getAll(kind)) if (ref) seeds.push({ kind, ref, network });
   const caseId = q.get('case') || null;
   const exhibitId = q.get('exhibit') || null;
   const container = h('div', { className: 'graph-host', dataset: { testid: 'graph-host' } });

@@ -33,6 +33,8 @@ export function resultPath(r) {
 // if it is a block), a height, an entity:ID, or an address.
 function guess(q) {
   const s = q.trim();
+  if (/^0x[0-9a-fA-F]{64}$/.test(s)) return [{ kind: 'tx', ref: s.toLowerCase(), label: s.toLowerCase(), detail: '' }];
+  if (/^0x[0-9a-fA-F]{40}$/.test(s)) return [{ kind: 'address', ref: s, label: s, detail: '' }];
   if (/^[0-9a-fA-F]{64}$/.test(s)) return [{ kind: 'tx', ref: s.toLowerCase(), label: s.toLowerCase(), detail: '' }];
   if (/^\d{1,9}$/.test(s)) return [{ kind: 'block', ref: s, label: s, detail: '' }];
   const ent = /^entity:(\d+)$/i.exec(s);
