@@ -25,6 +25,8 @@ var layers = map[string]int{
 	"internal/casestore":   2, // SQL case store (SQLite or PostgreSQL), users, audit log
 	"internal/casepack":    2, // signed and encrypted case packages (format only)
 	"internal/tsa":         2, // RFC 3161 time-stamping client
+	"internal/prices":      2, // SQLite store of daily fiat price series
+	"internal/export":      2, // CSV, XLSX, GraphML, GEXF and JSON writers (pure)
 	"internal/ingest":      3, // sources → storage; analysis (cluster, trace, detect) joins this layer
 	"internal/ethingest":   3, // EVM JSON-RPC → evmindex
 	"internal/coinjoin":    3, // CoinJoin detectors
@@ -38,6 +40,7 @@ var layers = map[string]int{
 	"internal/ethscenario": 4, // generated Ethereum cases on a geth --dev node
 	"internal/entity":      5, // attribution answers: index + clusters + tags
 	"internal/evaluate":    5, // error rates against generated ground truth
+	"internal/report":      5, // court reports: the model and its HTML and PDF renderers
 	"internal/ethchaingen": 5, // large generated EVM chains for the ingest benchmark (uses ethscenario's contracts)
 	"internal/fixture":     5, // test harness: imported by tests only
 	"internal/testproc":    5, // test harness: processes of real programs (btcd, geth); tests and harnesses only

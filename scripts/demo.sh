@@ -30,6 +30,12 @@ echo
 echo "== importing the case's known attributions (demo/chain/known-tags.csv)"
 "$V" --data "$DATA" tags import "$DEMO/chain/known-tags.csv"
 echo
+# The heuristics' error rates on this chain, measured against the
+# generator's truth and saved in demo/vestigo-data/evaluations: the
+# methodology section of every report quotes them.
+echo "== measuring the heuristics against the scenario's ground truth"
+"$V" --data "$DATA" heuristics evaluate --ground-truth "$DEMO/chain/ground-truth.json" | tail -n 1
+echo
 # The scenario's story and the commands to follow the money, run against
 # the demo's data directory.
 sed -n '/^Scenario:/,$p' "$DEMO/generate.txt" | sed "s|  vestigo |  bin/vestigo --data demo/vestigo-data |"
@@ -64,6 +70,12 @@ python3 -c 'import json, sys; print("\n".join(json.load(open(sys.argv[1]))["rans
 done
 "$V" --data "$DATA" case show DEMO-1 >"$DEMO/case.txt"
 head -n 2 "$DEMO/case.txt"
+# Where the ransoms went, kept as a finding of the case.
+"$V" --data "$DATA" trace "entity:$ransom" --hops 8 --case DEMO-1 --title "Where the ransoms went" >/dev/null
+# The court report of the case as it stands, recorded as an exhibit of it
+# (vestigo report verify checks a copy against the audit log).
+"$V" --data "$DATA" report DEMO-1 -o "$DEMO/report-DEMO-1.pdf" | head -n 1
+"$V" --data "$DATA" report DEMO-1 --format html -o "$DEMO/report-DEMO-1.html" | head -n 1
 export VESTIGO_USER=admin VESTIGO_PASSWORD="demo admin password"
 "$V" --data "$DATA" audit verify | tail -n 1
 echo "$token" >"$DEMO/api-token.txt"
@@ -71,6 +83,7 @@ unset VESTIGO_USER VESTIGO_PASSWORD VESTIGO_NEW_PASSWORD
 echo
 echo "JSON API (OpenAPI at /api/v1/openapi.json), with the investigator's token:"
 echo "  curl -H \"Authorization: Bearer \$(cat demo/api-token.txt)\" http://$ADDR/api/v1/cases"
+echo "The case's report: demo/report-DEMO-1.pdf and .html (bin/vestigo --data demo/vestigo-data report DEMO-1 -o FILE)."
 echo "Every command takes --json. The ground truth of the scenario is in demo/chain/ground-truth.json."
 echo
 if [ "${DEMO_SERVE:-1}" = 0 ]; then

@@ -14,7 +14,7 @@ set -eu
 # --- pinned versions ---------------------------------------------------------
 BTCD_VERSION=v0.26.2 # btcd and btcctl; `btcd --version` prints 0.26.2-beta
 
-ALL_TOOLS="btcd geth pypeers postgres openssl chromium web"
+ALL_TOOLS="btcd geth pypeers postgres openssl chromium poppler web"
 
 # PostgreSQL for the case store's team deployment (the store suite runs on it
 # as well as on SQLite), from Debian's apt; the tests start their own cluster.
@@ -165,6 +165,20 @@ install_chromium() {
 	apt_install chromium
 	[ -x /usr/bin/chromium ] || die "the chromium package installed no /usr/bin/chromium"
 	log "installed: $(/usr/bin/chromium --version 2>/dev/null | head -n 1)"
+}
+
+# --- poppler-utils (pdftotext, pdffonts, pdftoppm: the reports' PDF checks) --
+# Debian's package: the report tests turn the rendered PDF into text, list its
+# fonts and render its pages to PNG with it.
+install_poppler() {
+	if command -v pdftotext >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then
+		log "poppler-utils $(pdftotext -v 2>&1 | awk 'NR == 1 {print $3}') already installed"
+		return 0
+	fi
+	log "installing poppler-utils from Debian's apt"
+	apt_install poppler-utils
+	command -v pdftotext >/dev/null 2>&1 || die "the poppler-utils package installed no pdftotext"
+	log "installed: $(pdftotext -v 2>&1 | head -n 1)"
 }
 
 # --- web: the workspace's npm packages (esbuild, Cytoscape.js, playwright-core) -

@@ -27,7 +27,7 @@ the password in $VESTIGO_PASSWORD (or asked), or an API token in
 $VESTIGO_TOKEN. CASE is a case's id or its reference.`,
 	}
 	cmd.AddCommand(a.caseCreateCommand(), a.caseListCommand(), a.caseShowCommand(), a.caseAddCommand(), a.caseNoteCommand(),
-		a.caseExhibitCommand(), a.caseExportCommand(), a.caseImportCommand())
+		a.caseExhibitCommand(), a.caseExportCommand(), a.caseImportCommand(), a.caseExportFindingCommand(), a.caseExportGraphCommand())
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vestigo-forensics/vestigo/internal/casestore"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/detect"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
@@ -175,7 +176,8 @@ type evmTraceFlags struct {
 	fromBlock, toBlock uint64
 }
 
-func (a *app) evmTrace(cmd *cobra.Command, arg string, req entity.EVMTraceRequest, ef evmTraceFlags, asJSON, asCSV bool) error {
+func (a *app) evmTrace(cmd *cobra.Command, arg string, req entity.EVMTraceRequest, ef evmTraceFlags, save findingSave, params map[string]any,
+	asJSON, asCSV bool) error {
 	ws, err := a.readWorkspace()
 	if err != nil {
 		return err
@@ -202,6 +204,13 @@ func (a *app) evmTrace(cmd *cobra.Command, arg string, req entity.EVMTraceReques
 	r, err := svc.Trace(cmd.Context(), req)
 	if err != nil {
 		return err
+	}
+	if save.caseRef != "" {
+		f, err := a.saveFinding(cmd, save, casestore.FindingTrace, fmt.Sprintf("Trace %s from %s", r.Params.Direction, r.Params.From), params, r, ix)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stderr, "kept as finding %d of case %s\n", f.ID, save.caseRef)
 	}
 	switch {
 	case asJSON:

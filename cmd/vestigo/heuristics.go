@@ -26,6 +26,7 @@ func (a *app) heuristicsEvaluateCommand() *cobra.Command {
 	var (
 		truthFile string
 		asJSON    bool
+		noSave    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "evaluate --ground-truth FILE",
@@ -38,7 +39,10 @@ chain gives the same figures, which a court report can quote.
 
   vestigo generate btc --out case --seed 7 --scenario ransomware
   vestigo import btc --blocks case
-  vestigo heuristics evaluate --ground-truth case/ground-truth.json`,
+  vestigo heuristics evaluate --ground-truth case/ground-truth.json
+
+The report is saved (unless --no-save) as DATA/evaluations/<scenario>-<seed>-<network>.json,
+where "vestigo report" takes the measured figures of its methodology section from.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if truthFile == "" {
@@ -65,15 +69,25 @@ chain gives the same figures, which a court report can quote.
 			if err != nil {
 				return err
 			}
+			saved := ""
+			if !noSave {
+				if saved, err = ws.SaveEvaluation(rep); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				return a.printJSON(rep)
 			}
 			printEvaluation(a, rep)
+			if saved != "" {
+				fmt.Fprintf(a.stdout, "\nSaved to %s (the figures reports quote).\n", saved)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&truthFile, "ground-truth", "", "ground-truth.json of a generated chain")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&noSave, "no-save", false, "do not save the report in DATA/evaluations")
 	return cmd
 }
 

@@ -117,6 +117,7 @@ vestigo cluster explain ADDR1 ADDR2, vestigo screen --file LIST.`,
 		a.clusterCommand(), a.tagsCommand(), a.screenCommand(), a.heuristicsCommand(), a.traceCommand(), a.pathCommand(), a.depositsCommand(), a.exposureCommand(), a.patternsCommand(), a.riskCommand(),
 		a.serveCommand(), a.agencyCommand(), a.userCommand(), a.tokenCommand(), a.keysCommand(), a.caseCommand(),
 		a.auditCommand(), a.deconflictCommand(), a.backupCommand(), a.restoreCommand(),
+		a.reportCommand(), a.pricesCommand(),
 	)
 	return root
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vestigo-forensics/vestigo/internal/entity"
+	"github.com/vestigo-forensics/vestigo/internal/export"
 )
 
 // maxScreenFile bounds the list a screening reads.
@@ -215,10 +216,6 @@ func tagList(ts []entity.Tag) string {
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula: tag labels
-// come from files of others (CSV injection).
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// come from files of others (CSV injection). The rule is export.CellSafe,
+// shared with the CSV and XLSX exports.
+func csvSafe(s string) string { return export.CellSafe(s) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vestigo-forensics/vestigo/internal/casestore"
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/trace"
@@ -29,6 +31,7 @@ func (a *app) traceCommand() *cobra.Command {
 		followChange  bool
 		changeConf    float64
 		ef            evmTraceFlags
+		save          findingSave
 	)
 	cmd := &cobra.Command{
 		Use:   "trace FROM",
@@ -79,7 +82,7 @@ outgoing move's tainted share of the balance, fifo the oldest funds first.
 					return err
 				}
 				req.StopAt = stopList(stopAt)
-				return a.evmTrace(cmd, args[0], req, ef, asJSON, asCSV)
+				return a.evmTrace(cmd, args[0], req, ef, save, traceParams(cmd, args[0]), asJSON, asCSV)
 			}
 			if ef != (evmTraceFlags{}) {
 				return usagef("--asset, --amount, --from-block and --to-block are for EVM (0x) traces")
@@ -101,9 +104,17 @@ outgoing move's tainted share of the balance, fifo the oldest funds first.
 			if err != nil {
 				return err
 			}
-			rep, _, err := ws.Trace(cmd.Context(), args[0], a.selector(), req)
+			rep, ix, err := ws.Trace(cmd.Context(), args[0], a.selector(), req)
 			if err != nil {
 				return err
+			}
+			if save.caseRef != "" {
+				f, err := a.saveFinding(cmd, save, casestore.FindingTrace, fmt.Sprintf("Trace %s from %s", rep.Params.Direction, args[0]),
+					traceParams(cmd, args[0]), rep, ix)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stderr, "kept as finding %d of case %s\n", f.ID, save.caseRef)
 			}
 			switch {
 			case asJSON:
@@ -133,7 +144,39 @@ outgoing move's tainted share of the balance, fifo the oldest funds first.
 	f.StringVar(&ef.amount, "amount", "", "EVM: follow only the first (backward: last) AMOUNT base units")
 	f.Uint64Var(&ef.fromBlock, "from-block", 0, "EVM: first block of the window")
 	f.Uint64Var(&ef.toBlock, "to-block", 0, "EVM: last block of the window (default the tip)")
+	save.flags(cmd, "trace")
 	return cmd
+}
+
+// traceParams are the trace's parameters in the API's field names (the
+// flags given, and the defaults of the others).
+func traceParams(cmd *cobra.Command, from string) map[string]any {
+	p := map[string]any{"from": from}
+	names := map[string]string{"direction": "direction", "model": "model", "hops": "hops", "min-value": "min_value", "since": "since",
+		"until": "until", "stop-at": "stop_at", "level": "level", "max-frontier": "max_frontier", "follow-change": "follow_change",
+		"change-confidence": "change_confidence", "asset": "asset", "amount": "amount", "from-block": "from_block", "to-block": "to_block",
+		"network": "network", "chain-id": "chain_id"}
+	for flag, key := range names {
+		fl := cmd.Flags().Lookup(flag)
+		if fl == nil {
+			continue
+		}
+		if !fl.Changed && (fl.Value.String() == "" || fl.Value.String() == "0" || fl.Value.String() == "false") {
+			continue
+		}
+		switch fl.Value.Type() {
+		case "int", "uint64":
+			var n json.Number = json.Number(fl.Value.String())
+			p[key] = n
+		case "bool":
+			p[key] = fl.Value.String() == "true"
+		case "float64":
+			p[key] = json.Number(fl.Value.String())
+		default:
+			p[key] = fl.Value.String()
+		}
+	}
+	return p
 }
 
 // stopList reads --stop-at: categories separated by commas; "none" is an

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,7 +84,10 @@ func TestWorkspaceInBrowser(t *testing.T) {
 
 	dir := t.TempDir()
 	blocks := filepath.Join(dir, "chain")
-	in := install{data: filepath.Join(dir, "data")}
+	// The installation's keys sign the audit log's checkpoints: a report
+	// rendered in the browser verifies once one covers it.
+	const passphrase = "VESTIGO_PASSPHRASE=workspace e2e passphrase"
+	in := install{data: filepath.Join(dir, "data"), env: []string{passphrase}}
 	ok(t, "generate", "btc", "--out", blocks, "--seed", "7", "--scenario", "ransomware")
 	truth, err := scenario.LoadTruth(filepath.Join(blocks, scenario.TruthFile))
 	if err != nil {
@@ -113,6 +118,7 @@ func TestWorkspaceInBrowser(t *testing.T) {
 	admin := []string{"VESTIGO_USER=admin", "VESTIGO_PASSWORD=admin's e2e password"}
 	in.ok(t, []string{"VESTIGO_NEW_PASSWORD=admin's e2e password"}, "agency", "add", "DEMO", "Demo agency", "--admin", "admin")
 	in.ok(t, append(admin, "VESTIGO_NEW_PASSWORD="+password), "user", "add", user, "--role", "investigator")
+	in.ok(t, nil, "keys", "init", "--agency", "Demo agency")
 	inv := []string{"VESTIGO_USER=" + user, "VESTIGO_PASSWORD=" + password}
 	in.ok(t, inv, "case", "create", "--ref", "DEMO-1", "--title", "Ransomware wave (generated)", "--legal-basis", "demo")
 	for _, a := range rw.RansomAddresses {
@@ -121,9 +127,31 @@ func TestWorkspaceInBrowser(t *testing.T) {
 	// An item label and a note with markup, shown on the case page.
 	in.ok(t, inv, "case", "add", "DEMO-1", rw.ConsolidationAddress, "--label", hostileImg)
 	in.ok(t, inv, "case", "note", "DEMO-1", hostileScript)
+	token := strings.TrimSpace(in.ok(t, inv, "token", "create", "e2e").stdout)
 
-	base, stop := startServe(t, in)
+	// Checkpoints every second: the report the browser renders is covered
+	// moments later, and its verification can succeed.
+	base, stop := startServeWith(t, in, []string{passphrase}, "--checkpoint-every", "1s")
 	defer stop()
+
+	// A finding of the case (the forward trace from the first ransom
+	// address) through the API: the browser exports it.
+	finding := fmt.Sprintf(`{"analysis":"trace","title":"Ransom to the exchange","params":{"from":"entity:%s","hops":12}}`, rw.RansomAddresses[0])
+	req, err := http.NewRequest("POST", base+"/api/v1/cases/1/findings", strings.NewReader(finding))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST finding: %d %s", resp.StatusCode, body)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
@@ -142,12 +170,20 @@ func TestWorkspaceInBrowser(t *testing.T) {
 	}
 }
 
-// startServe runs vestigo serve on a free port of 127.0.0.1 and returns
-// its URL and a function that stops it with SIGINT (as Ctrl-C does).
+// startServe runs vestigo serve on a free port of 127.0.0.1, signing no
+// checkpoints, and returns its URL and a function that stops it with
+// SIGINT (as Ctrl-C does).
 func startServe(t *testing.T, in install) (string, func()) {
 	t.Helper()
-	cmd := exec.Command(vestigoBin, "--data", in.data, "serve", "--addr", "127.0.0.1:0", "--checkpoint-every", "0")
-	cmd.Env = append(os.Environ(), "VESTIGO_DATA=", "VESTIGO_DB=", "VESTIGO_PASSPHRASE=")
+	return startServeWith(t, in, nil, "--checkpoint-every", "0")
+}
+
+// startServeWith is startServe with more environment (after the cleared
+// VESTIGO_* variables: a passphrase) and more serve flags.
+func startServeWith(t *testing.T, in install, env []string, flags ...string) (string, func()) {
+	t.Helper()
+	cmd := exec.Command(vestigoBin, append([]string{"--data", in.data, "serve", "--addr", "127.0.0.1:0"}, flags...)...)
+	cmd.Env = append(append(os.Environ(), "VESTIGO_DATA=", "VESTIGO_DB=", "VESTIGO_PASSPHRASE="), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -165,6 +201,12 @@ func startServe(t *testing.T, in install) (string, func()) {
 		t.Fatalf("serve printed %q (%v)\n%s", line, err, stderr)
 	}
 	go io.Copy(io.Discard, stdout)
+	// A failed test shows what the server logged (an internal error's cause).
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("vestigo serve logged:\n%s", stderr)
+		}
+	})
 	return m[1], func() {
 		cmd.Process.Signal(syscall.SIGINT)
 		done := make(chan error, 1)

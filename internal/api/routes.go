@@ -183,6 +183,18 @@ func (s *Server) table() []*route {
 			params: []param{addr, networkParam, chainIDParam}, handle: s.riskGet},
 		{method: "POST", path: v1 + "/risk", tag: "analysis", sum: "A risk score with weights in the body (vestigo risk --weights)", perm: permRead,
 			body: bodyJSON, request: "Risk", handle: s.riskPost},
+
+		// Court reports (report.go): render a case's report and record it as an
+		// exhibit; verify a report file against the audit log.
+		{method: "POST", path: v1 + "/cases/{case}/report", tag: "reports", sum: "Render the case's report (pdf or html, in en, sq, mk, sr or sr-Latn) and record it as an exhibit; download it through the exhibit content route",
+			perm: permWrite, params: []param{caseID}, body: bodyJSON, request: "NewReport", status: http.StatusCreated, handle: s.createReport},
+		{method: "POST", path: v1 + "/reports/verify", tag: "reports", sum: "Verify a report file (the raw body): the exhibit with its SHA-256, its time-stamp, the audit log and the checkpoint covering it",
+			perm: permRead, body: bodyUpload, handle: s.verifyReport},
+
+		// Exports (export.go): a table, a saved graph or a finding written for
+		// other tools and kept as an exhibit of the case.
+		{method: "POST", path: v1 + "/cases/{case}/exports", tag: "exhibits", sum: "Export a table (csv, xlsx), a saved graph exhibit (graphml, gexf) or a finding (json, csv, xlsx) and keep it as an exhibit of the case (hashed, time-stamped, audited); download it through the exhibit content route",
+			perm: permWrite, params: []param{caseID}, body: bodyJSON, request: "NewExport", status: http.StatusCreated, handle: s.createExport},
 	}
 	return append(rs, s.caseRoutes(caseID, page)...)
 }

@@ -180,7 +180,7 @@ func TestImportScenarioOnGeth(t *testing.T) {
 
 	ix := openIndex(t, 1337)
 	var reports int
-	st, err := ethingest.Import(ctx, c, ix, ethingest.Options{Workers: 3, Progress: func(ethingest.Progress) { reports++ }})
+	st, err := ethingest.Import(ctx, c, ix, ethingest.Options{To: head, Workers: 3, Progress: func(ethingest.Progress) { reports++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,8 @@ func TestImportUntracedOnGeth(t *testing.T) {
 	head := node.Head(t)
 	c := dial(t, node)
 	ix := openIndex(t, 1337)
-	st, err := ethingest.Import(testContext(t), c, ix, ethingest.Options{})
+	// To the head seen: a dev node may seal an empty block meanwhile.
+	st, err := ethingest.Import(testContext(t), c, ix, ethingest.Options{To: head})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +339,7 @@ func TestImportResumeOnGeth(t *testing.T) {
 	if tip.Height >= head || st.Blocks < 4 || tip.Height != st.Height {
 		t.Fatalf("cancelled at tip %d (stats %+v), head %d", tip.Height, st, head)
 	}
-	st, err = ethingest.Import(ctx, c, ix, ethingest.Options{})
+	st, err = ethingest.Import(ctx, c, ix, ethingest.Options{To: head})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +349,7 @@ func TestImportResumeOnGeth(t *testing.T) {
 	checkNode(t, ix, c)
 
 	whole := openIndex(t, 1337)
-	if _, err := ethingest.Import(ctx, c, whole, ethingest.Options{Workers: 1}); err != nil {
+	if _, err := ethingest.Import(ctx, c, whole, ethingest.Options{To: head, Workers: 1}); err != nil {
 		t.Fatal(err)
 	}
 	t1, _, _ := ix.Tip()
@@ -400,11 +401,11 @@ func TestReorgOnGeth(t *testing.T) {
 		t.Errorf("refused reorganisation changed the tip: %+v, was %+v", tip, tipA)
 	}
 
-	st, err := ethingest.Import(ctx, cB, ix, ethingest.Options{})
+	headB := nodeB.Head(t)
+	st, err := ethingest.Import(ctx, cB, ix, ethingest.Options{To: headB})
 	if err != nil {
 		t.Fatal(err)
 	}
-	headB := nodeB.Head(t)
 	if st.Reorgs != 1 || st.RolledBack != tipA.Height || st.Blocks != headB {
 		t.Errorf("stats %+v: want 1 reorg rolling back %d blocks, %d blocks applied", st, tipA.Height, headB)
 	}

@@ -18,6 +18,7 @@
 // any page error, console error, Content-Security-Policy violation, dialog,
 // or request outside the workspace's pages, its bundle and /api/v1.
 import { chromium } from 'playwright-core';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -209,6 +210,141 @@ await step('case-note', async () => {
   await byTestId('case-note-text').fill(text);
   await byTestId('case-note-submit').click();
   await page.getByText(text).first().waitFor();
+});
+
+// ---- Court reports and recorded exports. Each becomes an exhibit of the
+// case; the page shows its SHA-256, which must be that of the file the
+// browser downloaded, and the exhibit list holds it.
+const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
+
+// saveDownload clicks and keeps the file the click downloads; an error
+// the page shows instead (a refused or failed request) ends the wait.
+async function saveDownload(click, name) {
+  const failed = page.locator('.form-msg.error:not(:empty)').first();
+  const refused = failed.waitFor({ timeout: 120_000 }).then(async () => {
+    throw new Error(`the page says: ${await failed.textContent()}`);
+  });
+  refused.catch(() => {});
+  const [dl] = await Promise.all([Promise.race([page.waitForEvent('download', { timeout: 120_000 }), refused]), click()]);
+  const file = join(artifacts, name);
+  await dl.saveAs(file);
+  return { file, data: readFileSync(file), suggested: dl.suggestedFilename() };
+}
+
+// recorded checks that scope shows the SHA-256 of data and that the
+// case's exhibit list has an exhibit with it.
+async function recorded(scope, data, what) {
+  const el = scope.getByTestId('export-sha256').first();
+  await el.waitFor();
+  const shown = (await el.textContent()).trim();
+  assert(shown === sha256(data), `${what}: the page shows SHA-256 ${shown}, the file has ${sha256(data)}`);
+  await byTestId('case-exhibits-table').getByText(shown, { exact: true }).first().waitFor();
+}
+
+// rootElement is the name of an XML document's root element.
+function rootElement(xml) {
+  return /^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?(?:(?:<!--[\s\S]*?-->|<!DOCTYPE[^>]*>)\s*)*<([A-Za-z_][\w.:-]*)/.exec(xml)?.[1] ?? '';
+}
+
+await step('report-html-en', async () => {
+  await byTestId('case-report').scrollIntoViewIfNeeded();
+  await byTestId('report-format').selectOption('html');
+  await byTestId('report-lang').selectOption('en');
+  const { data, suggested } = await saveDownload(() => byTestId('report-render').click(), 'report-en.html');
+  const html = data.toString('utf8');
+  assert(/^\s*<!doctype html/i.test(html) && html.includes('</html>'), `the HTML report is not an HTML document: ${html.slice(0, 200)}`);
+  assert(html.includes(caseRef), `the HTML report does not name the case ${caseRef}`);
+  assert(suggested.endsWith('.html'), `the report downloads as ${suggested}`);
+  await recorded(byTestId('report-result'), data, 'HTML report');
+});
+
+let reportPDF = '';
+await step('report-pdf-sq', async () => {
+  await byTestId('report-format').selectOption('pdf');
+  await byTestId('report-lang').selectOption('sq');
+  const { file, data, suggested } = await saveDownload(() => byTestId('report-render').click(), 'report-sq.pdf');
+  assert(data.subarray(0, 5).toString('latin1') === '%PDF-', `the PDF report starts with ${JSON.stringify(data.subarray(0, 8).toString('latin1'))}`);
+  assert(/-sq\.pdf$/.test(suggested), `the Albanian PDF downloads as ${suggested}`);
+  await recorded(byTestId('report-result'), data, 'PDF report');
+  reportPDF = file;
+});
+
+await step('report-verify', async () => {
+  const verdict = byTestId('report-verify-result');
+  const verify = async (file) => {
+    await byTestId('report-verify-file').setInputFiles(file);
+    await page.waitForFunction(() => document.querySelector('[data-testid="report-verify-result"]')?.dataset.ok !== undefined, undefined, { timeout: 60_000 });
+    return { ok: (await verdict.getAttribute('data-ok')) === 'true', text: await verdict.innerText() };
+  };
+  // One byte changed: not a report Vestigo recorded.
+  const edited = Buffer.from(readFileSync(reportPDF));
+  edited[edited.length >> 1] ^= 1;
+  const editedFile = join(artifacts, 'report-sq-edited.pdf');
+  writeFileSync(editedFile, edited);
+  const bad = await verify(editedFile);
+  assert(!bad.ok && bad.text.includes('not a report Vestigo recorded'), `an edited report verified:\n${bad.text}`);
+  await byTestId('report-verify-problems').waitFor();
+  // The report itself: serve signs a checkpoint every second in this test,
+  // and the verification is ok once one covers the report's record.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await verify(reportPDF);
+    if (r.ok) {
+      assert(r.text.includes(sha256(readFileSync(reportPDF))), `the verification does not show the file's SHA-256:\n${r.text}`);
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`the rendered report does not verify:\n${r.text}`);
+    await page.waitForTimeout(1000);
+  }
+});
+
+await step('export-finding-xlsx', async () => {
+  const finding = byTestId('case-finding-wrap').first();
+  await finding.waitFor();
+  const { data, suggested } = await saveDownload(() => finding.getByTestId('finding-export-xlsx').click(), 'finding.xlsx');
+  assert(data.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])) && data.includes('xl/workbook.xml'), 'the finding export is not an XLSX workbook');
+  assert(suggested.endsWith('.xlsx'), `the finding downloads as ${suggested}`);
+  await recorded(finding, data, 'finding XLSX');
+});
+
+await step('export-graph-graphml', async () => {
+  const row = byTestId('case-exhibits-table').locator('tr').filter({ has: byTestId('exhibit-export-graphml') }).first();
+  const { data } = await saveDownload(() => row.getByTestId('exhibit-export-graphml').click(), 'saved-graph.graphml');
+  const xml = data.toString('utf8');
+  assert(rootElement(xml) === 'graphml', `the GraphML export's root element is <${rootElement(xml)}>`);
+  assert(xml.includes(ransom), 'the GraphML export lacks the ransom address of the saved graph');
+  await recorded(byTestId('export-status'), data, 'GraphML');
+});
+
+await step('graph-export-gexf', async () => {
+  await page.goto(base + '/cases');
+  await page.getByRole('link', { name: caseRef }).first().click();
+  await byTestId('exhibit-open-graph').first().click();
+  await page.waitForURL((u) => u.pathname === '/graph' && u.searchParams.has('exhibit'));
+  await page.waitForFunction((want) => document.querySelectorAll('[data-testid="graph-node-item"]').length === want, savedNodes);
+  const { data } = await saveDownload(() => byTestId('graph-export-gexf').click(), 'saved-graph.gexf');
+  const xml = data.toString('utf8');
+  assert(rootElement(xml) === 'gexf', `the GEXF export's root element is <${rootElement(xml)}>`);
+  await byTestId('graph-message').filter({ hasText: sha256(data) }).waitFor();
+});
+
+await step('export-table-xlsx', async () => {
+  await page.goto(base + '/cases');
+  await page.getByRole('link', { name: caseRef }).first().click();
+  // An item's page opened from the case exports into the case.
+  await byTestId('case-items-table').getByRole('link', { name: ransom }).first().click();
+  await page.waitForURL((u) => u.pathname === `/address/${ransom}` && u.searchParams.has('case'));
+  await byTestId('history-table').waitFor();
+  const section = byTestId('history-section');
+  const { data } = await saveDownload(() => section.getByTestId('export-xlsx').click(), 'address-history.xlsx');
+  assert(data.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])), 'the table export is not an XLSX workbook');
+  const shown = (await section.getByTestId('export-sha256').textContent()).trim();
+  assert(shown === sha256(data), `the address page shows SHA-256 ${shown}, the workbook has ${sha256(data)}`);
+  // Without a case the page offers CSV only, and says so.
+  await page.goto(base + `/address/${ransom}`);
+  await byTestId('history-table').waitFor();
+  assert((await byTestId('export-xlsx').count()) === 0, 'a page outside a case offers a recorded export');
+  assert(((await byTestId('export-csv').first().getAttribute('title')) || '').includes(en['export.csvNoCase'].slice(0, 20)), 'the CSV button does not say it is recorded nowhere');
 });
 
 await step('language-albanian', async () => {

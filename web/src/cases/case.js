@@ -1,31 +1,38 @@
 // case.js: the case page (/cases/{id}): the header, the items of interest
-// (links to their pages), notes with a form, findings with their stored
-// parameters and results, exhibits (download; saved graphs reopen in the
-// graph), tasks, and the case's audit trail for the roles that may read it.
+// (links to their pages, which open in the case's context), notes with a
+// form, findings with their stored parameters and results (exported as
+// JSON, CSV or XLSX), the court report (rendered in a format and language,
+// verified from a file), exhibits (download; saved graphs reopen in the
+// graph and export as GraphML or GEXF), tasks, and the case's audit trail
+// for the roles that may read it. Reports and exports become exhibits of
+// the case and show their SHA-256.
 
 import { h, replace } from '../dom.js';
 import { get, post, del, upload, seg, url } from '../api.js';
-import { t, fmtNumber } from '../i18n.js';
+import { t, fmtNumber, locale } from '../i18n.js';
 import { can, userNames, userName } from '../pages/session.js';
 import {
   pageHeader, section, facts, table, date, badge, link, loading, errorBanner, errorText, isAbort, setTitle, button, linkButton, empty, notice,
   addressPath, txPath, entityPath, kindName, pretty,
 } from '../pages/common.js';
 import { statusBadge } from './list.js';
+import { exportLinks, recordExport, recordedLine, renderReport, sha } from './exports.js';
+import { REPORT_FORMATS, REPORT_LANGS, reportLang, verifyOutcome, withCase } from './exportdata.js';
 
 // GRAPH_TYPE is the media type of a saved graph exhibit.
 export const GRAPH_TYPE = 'application/vnd.vestigo.graph+json';
 
-// itemPath is the page of a case item.
-export function itemPath(it) {
+// itemPath is the page of a case item, opened in the context of case
+// caseId when given (its tables then export into the case).
+export function itemPath(it, caseId) {
   const net = it.network || undefined;
   switch (it.kind) {
     case 'address':
-      return addressPath(it.ref, net);
+      return withCase(addressPath(it.ref, net), caseId);
     case 'tx':
-      return txPath(it.ref, net);
+      return withCase(txPath(it.ref, net), caseId);
     case 'entity':
-      return entityPath(String(it.ref).replace(/^entity:/, ''), net);
+      return withCase(entityPath(String(it.ref).replace(/^entity:/, ''), net), caseId);
   }
   return null;
 }
@@ -116,6 +123,7 @@ export async function casePage(view, ctx) {
   const notes = section(t('case.notes'), { id: 'notes', testid: 'case-notes' });
   const findings = section(t('case.findings'), { id: 'findings', testid: 'case-findings' });
   const exhibits = section(t('case.exhibits'), { id: 'exhibits', testid: 'case-exhibits' });
+  const report = section(t('report.title'), { id: 'report', testid: 'case-report' });
   const tasks = section(t('case.tasks'), { id: 'tasks', testid: 'case-tasks' });
   const audit = section(t('case.audit'), { id: 'audit', testid: 'case-audit' });
 
@@ -140,12 +148,13 @@ export async function casePage(view, ctx) {
       h(
         'nav',
         { className: 'jump', attrs: { 'aria-label': t('case.sections') } },
-        [items, notes, findings, exhibits, tasks, audit].map((s) => h('button', { type: 'button', className: 'btn btn-quiet', text: s.querySelector('h2').textContent, on: { click: jump(s) } })),
+        [items, notes, findings, report, exhibits, tasks, audit].map((s) => h('button', { type: 'button', className: 'btn btn-quiet', text: s.querySelector('h2').textContent, on: { click: jump(s) } })),
       ),
     ),
     items,
     h('div', { className: 'grid-2' }, notes, tasks),
     findings,
+    report,
     exhibits,
     audit,
   );
@@ -163,7 +172,7 @@ export async function casePage(view, ctx) {
       itemList = await get(base + '/items', undefined, { signal });
       const cols = [
         { label: t('case.kind'), cell: (it) => badge(kindName(it.kind), 'kind-' + it.kind), sort: (it) => it.kind },
-        { label: t('case.ref'), cell: (it) => (itemPath(it) ? link(itemPath(it), it.ref, true) : h('span', { className: 'mono', text: it.ref })), sort: (it) => it.ref, className: 'col-hash' },
+        { label: t('case.ref'), cell: (it) => (itemPath(it, c.id) ? link(itemPath(it, c.id), it.ref, true) : h('span', { className: 'mono', text: it.ref })), sort: (it) => it.ref, className: 'col-hash' },
         { label: t('case.label'), cell: (it) => it.label || '', sort: (it) => it.label },
         { label: t('case.network'), cell: (it) => it.network, sort: (it) => it.network },
         { label: t('case.added'), cell: (it) => date(it.created_at), sort: (it) => it.created_at },
@@ -259,8 +268,20 @@ export async function casePage(view, ctx) {
         h(
           'div',
           { className: 'findings' },
-          list.map((f) =>
-            h(
+          list.map((f) => {
+            const st = h('span', { className: 'btn-status', attrs: { role: 'status' } });
+            const actions = can('write')
+              ? h(
+                  'div',
+                  { className: 'finding-actions' },
+                  exportLinks(t('export.label'), [['json', 'JSON'], ['csv', 'CSV'], ['xlsx', 'XLSX']], (format) => exportInto({ kind: 'finding', format, finding: f.id }, st), {
+                    testid: 'finding-export',
+                    title: t('export.findingTitle'),
+                  }),
+                  st,
+                )
+              : null;
+            const details = h(
               'details',
               { className: 'finding', dataset: { testid: 'case-finding' } },
               h('summary', {}, badge(findingKindName(f.kind), 'info'), ' ', h('strong', { text: f.title || t('case.untitled') }), h('span', { className: 'small muted', text: ' · ' + userName(names, f.created_by) + ' · ' }), date(f.created_at)),
@@ -274,13 +295,131 @@ export async function casePage(view, ctx) {
               pretty(f.params, 5000),
               h('h3', { text: t('case.result') }),
               pretty(f.result, 20000),
-            ),
-          ),
+            );
+            return h('div', { className: 'finding-wrap', dataset: { testid: 'case-finding-wrap', finding: f.id } }, details, actions);
+          }),
         ),
       );
     } catch (e) {
       if (!isAbort(e)) replace(findings.body, errorBanner(e));
     }
+  }
+
+  // ---- exports: each becomes an exhibit of the case, downloads, and says
+  // which exhibit it is with its SHA-256 in status.
+  const exportStatus = h('div', { className: 'export-status', attrs: { role: 'status' }, dataset: { testid: 'export-status' } });
+  async function exportInto(body, status) {
+    replace(status, t('common.exporting'));
+    try {
+      const ex = await recordExport(c.id, body);
+      replace(status, recordedLine(ex));
+      loadExhibits();
+    } catch (e) {
+      replace(status, h('span', { className: 'form-msg error', text: errorText(e) }));
+    }
+  }
+
+  // ---- report: render (write access) and verify (everyone who reads)
+  function reportPanel() {
+    const format = h(
+      'select',
+      { id: 'report-format', dataset: { testid: 'report-format' } },
+      REPORT_FORMATS.map((f) => h('option', { value: f, text: f === 'pdf' ? t('report.pdf') : t('report.html') })),
+    );
+    const lang = h(
+      'select',
+      { id: 'report-lang', dataset: { testid: 'report-lang' } },
+      REPORT_LANGS.map((l) => h('option', { value: l.code, text: l.name, selected: l.code === reportLang(locale()) })),
+    );
+    const result = h('div', { className: 'form-msg report-result', attrs: { role: 'status' }, dataset: { testid: 'report-result' } });
+    const render = button(
+      t('report.render'),
+      async () => {
+        render.disabled = true;
+        result.className = 'form-msg report-result';
+        replace(result, t('report.rendering'));
+        try {
+          const r = await renderReport(c.id, format.value, lang.value);
+          replace(result, recordedLine(r.exhibit));
+          loadExhibits();
+        } catch (e) {
+          result.className = 'form-msg report-result error';
+          replace(result, errorText(e));
+        } finally {
+          render.disabled = false;
+        }
+      },
+      { kind: 'primary', testid: 'report-render', title: t('report.renderTitle') },
+    );
+    const renderForm = can('write')
+      ? h(
+          'div',
+          { className: 'form form-row' },
+          h('label', { htmlFor: 'report-format', text: t('report.format') }),
+          format,
+          h('label', { htmlFor: 'report-lang', text: t('report.lang') }),
+          lang,
+          render,
+        )
+      : notice(t('report.mayNotRender'));
+
+    const verdict = h('div', { className: 'verify-result', attrs: { role: 'status', 'aria-live': 'polite' }, dataset: { testid: 'report-verify-result' } });
+    const file = h('input', {
+      type: 'file',
+      id: 'report-verify-file',
+      accept: '.pdf,.html,.htm,application/pdf,text/html',
+      dataset: { testid: 'report-verify-file' },
+      on: {
+        change: async () => {
+          const f = file.files?.[0];
+          if (!f) return;
+          delete verdict.dataset.ok;
+          replace(verdict, loading(t('report.verifying')));
+          try {
+            const res = await upload('/reports/verify', undefined, f, f.type || 'application/octet-stream');
+            drawVerdict(verdict, f.name, verifyOutcome(res));
+          } catch (e) {
+            replace(verdict, errorBanner(e));
+          } finally {
+            file.value = '';
+          }
+        },
+      },
+    });
+    replace(
+      report.body,
+      h('p', { className: 'small muted', text: t('report.intro') }),
+      renderForm,
+      result,
+      h('h3', { text: t('report.verifyTitle') }),
+      h('div', { className: 'form form-row' }, h('label', { htmlFor: 'report-verify-file', text: t('report.verifyPick') }), file),
+      verdict,
+    );
+  }
+
+  // drawVerdict shows what the verification of file found, as text.
+  function drawVerdict(el, name, o) {
+    el.dataset.ok = String(o.ok);
+    replace(
+      el,
+      h(
+        'p',
+        {},
+        badge(o.ok ? t('report.verifyOk') : t('report.verifyFailed'), o.ok ? 'ok' : 'danger'),
+        ' ',
+        h('span', { text: o.ok ? t('report.verifyOkText', { name }) : t('report.verifyFailedText', { name }) }),
+      ),
+      facts([
+        ['SHA-256', sha(o.sha256, 'report-verify-sha256')],
+        o.exhibit ? [t('report.verifyExhibit'), t('report.verifyExhibitText', { id: o.exhibit.id, name: o.exhibit.name, case: o.exhibit.case })] : null,
+        o.record ? [t('report.verifyRecord'), '#' + fmtNumber(o.record)] : null,
+        [t('report.verifyCheckpoint'), o.checkpoint ? '#' + fmtNumber(o.checkpoint) : '—'],
+      ]),
+      o.problems.length
+        ? [h('h4', { text: t('report.verifyProblems') }), h('ul', { className: 'verify-problems', dataset: { testid: 'report-verify-problems' } }, o.problems.map((p) => h('li', { text: p })))]
+        : null,
+      o.unchecked.length ? [h('h4', { text: t('report.verifyUnchecked') }), h('ul', { className: 'verify-unchecked' }, o.unchecked.map((p) => h('li', { text: p })))] : null,
+    );
   }
 
   // ---- exhibits
@@ -311,10 +450,16 @@ export async function casePage(view, ctx) {
               x.media_type === GRAPH_TYPE
                 ? linkButton(t('case.openSavedGraph'), '/graph?case=' + encodeURIComponent(String(c.id)) + '&exhibit=' + encodeURIComponent(String(x.id)), { testid: 'exhibit-open-graph' })
                 : null,
+              x.media_type === GRAPH_TYPE && can('write')
+                ? exportLinks(t('export.label'), [['graphml', 'GraphML'], ['gexf', 'GEXF']], (format) => exportInto({ kind: 'graph', format, exhibit: x.id }, exportStatus), {
+                    testid: 'exhibit-export',
+                    title: t('export.graphTitle'),
+                  })
+                : null,
             ),
         },
       ];
-      replace(exhibits.body, can('write') ? uploadForm() : null, table(cols, list, { testid: 'case-exhibits-table', empty: t('case.noExhibits') }));
+      replace(exhibits.body, exportStatus, can('write') ? uploadForm() : null, table(cols, list, { testid: 'case-exhibits-table', empty: t('case.noExhibits') }));
     } catch (e) {
       if (!isAbort(e)) replace(exhibits.body, errorBanner(e));
     }
@@ -447,5 +592,6 @@ export async function casePage(view, ctx) {
     }
   }
 
+  reportPanel();
   await Promise.all([loadItems().then(loadNotes), loadFindings(), loadExhibits(), loadTasks(), loadAudit()]);
 }

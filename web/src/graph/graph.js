@@ -4,7 +4,8 @@
 // streamed from the server with their progress (and a Cancel), path
 // searches, findings (CoinJoins, peel chains, sanctioned links), notes and
 // colours on nodes, filters, saving into a case as an exhibit and export
-// as PNG or SVG.
+// as PNG or SVG, and (once saved into a case) of the saved graph as
+// GraphML or GEXF, recorded as exhibits of the case.
 //
 //   mountGraph(container, {seeds, caseId, exhibitId, navigate}) → {destroy()}
 //
@@ -17,6 +18,7 @@ import dagre from 'cytoscape-dagre';
 import svgExport from 'cytoscape-svg';
 import { h, replace, clear, download } from '../dom.js';
 import { seg, stream, get, upload, ApiError } from '../api.js';
+import { recordExport } from '../cases/exports.js';
 import { t, fmtDate, fmtNumber, locale, onLocaleChange } from '../i18n.js';
 import { GraphModel, baseToUnits } from './model.js';
 import { Loader, PAGE } from './loader.js';
@@ -208,6 +210,9 @@ class Graph {
       this.userId = null;
     }
     if (this.destroyed) return;
+    // A saved graph of the case (opened, or restored as it was left in
+    // this tab) exports as GraphML or GEXF through the server.
+    if (this.opts.exhibitId && this.caseId) this.savedAs = { caseId: this.caseId, exhibit: Number(this.opts.exhibitId), name: '' };
     if (!fresh && this.restore()) return;
     if (this.opts.exhibitId && this.caseId) {
       await this.work(() => this.openSaved(this.caseId, this.opts.exhibitId));
@@ -1493,6 +1498,19 @@ class Graph {
       const ex = await upload(`/cases/${seg(this.caseId)}/exhibits`, { name }, new Blob([text], { type: MEDIA_TYPE }), MEDIA_TYPE);
       this.savedAs = { caseId: this.caseId, exhibit: ex?.id, name };
       this.say(t('graph.msg.saved', { name, id: ex?.id ?? '' }));
+      this.renderToolbar();
+    });
+  }
+
+  // exportSaved asks the server for the saved graph (the exhibit of the
+  // last save, or the one opened) as GraphML or GEXF: the file is kept as
+  // an exhibit of the case (hashed, time-stamped, audited) and downloads.
+  async exportSaved(format) {
+    const saved = this.savedAs;
+    if (!saved?.exhibit) return this.say(t('graph.msg.saveFirst'));
+    await this.work(async () => {
+      const ex = await recordExport(saved.caseId, { kind: 'graph', format, exhibit: saved.exhibit });
+      this.say(t('graph.msg.exported', { name: ex.name, id: ex.id, sha256: ex.sha256 }));
     });
   }
 

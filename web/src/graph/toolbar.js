@@ -1,7 +1,8 @@
 // toolbar.js draws the graph's toolbar: the actions on the selected node
 // (expand, collapse, hide, remove), the trace (direction, hops, model), the
 // path search, the filters (time range, minimum value), grouping by
-// entity, layout, save and export. Every button carries the data-testid
+// entity, layout, save and export (PNG and SVG in the browser; GraphML
+// and GEXF of the saved graph, recorded in its case). Every button carries the data-testid
 // the end-to-end test uses and names its shortcut in its title.
 
 import { h, replace } from '../dom.js';
@@ -128,6 +129,9 @@ export function renderToolbar(g) {
       btn('graph-save', t('graph.save'), (g.caseId ? t('graph.saveTitle') : t('graph.saveAskTitle')) + ' (s)', () => g.save(), { primary: true }),
       btn('graph-export-png', 'PNG', t('graph.exportPng'), () => g.exportPNG()),
       btn('graph-export-svg', 'SVG', t('graph.exportSvg'), () => g.exportSVG()),
+      // The saved graph, exported by the server into its case.
+      g.savedAs?.exhibit ? btn('graph-export-graphml', 'GraphML', t('graph.exportGraphml', { id: g.savedAs.exhibit }), () => g.exportSaved('graphml')) : null,
+      g.savedAs?.exhibit ? btn('graph-export-gexf', 'GEXF', t('graph.exportGexf', { id: g.savedAs.exhibit }), () => g.exportSaved('gexf')) : null,
       btn('graph-help-button', '?', t('graph.help.title') + ' (?)', () => g.toggleHelp()),
     ),
   );

@@ -3,6 +3,7 @@
 // factors, and the paginated, sortable history with a CSV export of all of
 // it. Pagination and order live in the URL (?offset=, ?newest=1).
 
+import { caseOf } from '../cases/exportdata.js';
 import { h, replace } from '../dom.js';
 import { get, seg } from '../api.js';
 import { t, fmtNumber, tn } from '../i18n.js';
@@ -11,7 +12,7 @@ import { openAddToCase } from '../cases/addtocase.js';
 import { can } from './session.js';
 import {
   pageHeader, section, facts, amount, date, num, badge, blockLink, txLink, link, entityPath, tagsTable, tagChips, table, pager, loading,
-  errorBanner, isAbort, fill, csvButton, saveCSV, btcPlain, safeName, linkButton, button, setTitle, empty,
+  errorBanner, isAbort, fill, exportButtons, btcPlain, safeName, linkButton, button, setTitle, empty,
 } from './common.js';
 
 const PAGE = 50;
@@ -80,8 +81,9 @@ function factorName(name) {
   return name;
 }
 
-// historyCSV fetches every page of an address's history and saves it.
-async function historyCSV(addr, network, newest, progress) {
+// historyTable fetches every page of an address's history: the export's
+// table.
+async function historyTable(addr, network, newest, progress) {
   const rows = [];
   let offset = 0;
   let total = null;
@@ -93,11 +95,11 @@ async function historyCSV(addr, network, newest, progress) {
     progress(offset, total);
     if (!a.txs?.length || offset >= total) break;
   }
-  saveCSV(
-    `address-${safeName(addr)}-history.csv`,
-    ['txid', 'block_height', 'time_utc', 'received_sats', 'received_btc', 'sent_sats', 'sent_btc', 'balance_after_sats', 'balance_after_btc'],
+  return {
+    name: `address-${safeName(addr)}-history`,
+    header: ['txid', 'block_height', 'time_utc', 'received_sats', 'received_btc', 'sent_sats', 'sent_btc', 'balance_after_sats', 'balance_after_btc'],
     rows,
-  );
+  };
 }
 
 // entityCard is what the address page says of its entity.
@@ -186,7 +188,7 @@ export async function addressPage(view, ctx) {
     testid: 'history-section',
     extra: [
       h('label', { className: 'check' }, h('input', { type: 'checkbox', checked: newest, dataset: { testid: 'newest-first' }, on: { change: (ev) => { newest = ev.target.checked; offset = 0; load(); } } }), t('address.newestFirst')),
-      csvButton((progress) => historyCSV(addr, network, newest, progress)),
+      exportButtons((progress) => historyTable(addr, network, newest, progress), { caseId: caseOf(ctx.query) }),
     ],
   });
   view.append(hist);

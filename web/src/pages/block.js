@@ -2,10 +2,11 @@
 // blocks, and its transactions (GET /block/{b}?txids=true) paginated in the
 // browser, with a CSV export.
 
+import { caseOf } from '../cases/exportdata.js';
 import { h, replace } from '../dom.js';
 import { get, seg } from '../api.js';
 import { t, fmtNumber } from '../i18n.js';
-import { pageHeader, section, facts, amount, date, num, badge, blockLink, txLink, table, loading, errorBanner, isAbort, csvButton, saveCSV, setTitle, linkButton, blockPath } from './common.js';
+import { pageHeader, section, facts, amount, date, num, badge, blockLink, txLink, table, loading, errorBanner, isAbort, exportButtons, setTitle, linkButton, blockPath } from './common.js';
 
 // blockPage draws /block/{height|hash}.
 export async function blockPage(view, ctx) {
@@ -59,7 +60,7 @@ export async function blockPage(view, ctx) {
 
   const rows = (b.txids || []).map((txid, i) => ({ i, txid }));
   const txs = section(t('block.txs', { n: fmtNumber(b.tx_count) }), {
-    extra: csvButton(async () => saveCSV(`block-${b.height}-txids.csv`, ['block_height', 'block_hash', 'position', 'txid'], rows.map((r) => [b.height, b.hash, r.i, r.txid]))),
+    extra: exportButtons(async () => ({ name: `block-${b.height}-txids`, header: ['block_height', 'block_hash', 'position', 'txid'], rows: rows.map((r) => [b.height, b.hash, r.i, r.txid]) }), { caseId: caseOf(ctx.query) }),
   });
   txs.body.append(
     table(

@@ -1,10 +1,13 @@
 // common.js: the building blocks the pages share: headings, fact lists,
 // sortable and paginated tables, tag tables, links to other pages, loading
-// and error states, CSV export and dialogs. Everything is built with h():
+// and error states, table export (CSV, and XLSX recorded in a case) and
+// dialogs. Everything is built with h():
 // no HTML strings, so labels from tag files render as plain text.
 
 import { h, replace, download, toCSV } from '../dom.js';
 import { ApiError } from '../api.js';
+import { recordExport, recordedLine } from '../cases/exports.js';
+import { tableExport } from '../cases/exportdata.js';
 import { t, fmtAmount, fmtDate, fmtNumber, tn } from '../i18n.js';
 
 // ---- links ------------------------------------------------------------------
@@ -402,25 +405,46 @@ export function safeName(s) {
   return String(s).replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
 }
 
-// csvButton is an export button: onExport runs with a busy state (it may
-// fetch every page first) and its failure shows in an alert beside it.
-export function csvButton(onExport, label) {
+// exportButtons are the export buttons of a table. collect(progress)
+// gathers the whole table (it may fetch every page first, reporting
+// progress(done, total)) and returns {name, header, rows}, name without
+// an extension. "CSV" writes the file in the browser: nothing is recorded.
+// In a case context (caseId, the page's ?case=) "XLSX (recorded)" asks the
+// server for the workbook, which keeps it as an exhibit of the case
+// (hashed, time-stamped, audited), downloads it and shows its SHA-256.
+export function exportButtons(collect, { caseId } = {}) {
   const status = h('span', { className: 'btn-status', attrs: { role: 'status' } });
-  const b = button(label || t('common.exportCsv'), async () => {
-    b.disabled = true;
+  const buttons = [];
+  const run = (fn) => async () => {
+    for (const b of buttons) b.disabled = true;
     status.textContent = t('common.exporting');
     try {
-      await onExport((done, total) => {
+      const tbl = await collect((done, total) => {
         status.textContent = total ? t('common.exportingProgress', { done: fmtNumber(done), total: fmtNumber(total) }) : t('common.exporting');
       });
-      status.textContent = '';
+      const shown = await fn(tbl);
+      replace(status, shown || null);
     } catch (e) {
       status.textContent = isAbort(e) ? '' : errorText(e);
     } finally {
-      b.disabled = false;
+      for (const b of buttons) b.disabled = false;
     }
-  }, { testid: 'export-csv' });
-  return h('span', { className: 'btn-with-status' }, b, status);
+  };
+  buttons.push(
+    button(t('common.exportCsv'), run((tbl) => saveCSV(tbl.name + '.csv', tbl.header, tbl.rows)), {
+      testid: 'export-csv',
+      title: caseId ? t('export.csvInBrowser') : t('export.csvNoCase'),
+    }),
+  );
+  if (caseId) {
+    buttons.push(
+      button(t('export.xlsxRecorded'), run(async (tbl) => recordedLine(await recordExport(caseId, tableExport('xlsx', tbl.name, tbl.header, tbl.rows)))), {
+        testid: 'export-xlsx',
+        title: t('export.xlsxTitle', { id: caseId }),
+      }),
+    );
+  }
+  return h('span', { className: 'btn-with-status' }, buttons, status);
 }
 
 // openDialog shows a modal <dialog> titled title with body nodes and

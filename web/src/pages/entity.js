@@ -4,12 +4,13 @@
 // export of all members. /entity/{id} reads GET /entity/{id}; an address in
 // place of the id reads GET /cluster/{address} (the same answer).
 
+import { caseOf } from '../cases/exportdata.js';
 import { h, replace } from '../dom.js';
 import { get, seg } from '../api.js';
 import { t, fmtNumber, tn } from '../i18n.js';
 import { setQuery } from '../router.js';
 import {
-  pageHeader, section, facts, amount, num, badge, blockLink, addrLink, tagsTable, table, pager, loading, errorBanner, isAbort, csvButton, saveCSV,
+  pageHeader, section, facts, amount, num, badge, blockLink, addrLink, tagsTable, table, pager, loading, errorBanner, isAbort, exportButtons,
   setTitle, linkButton,
 } from './common.js';
 import { addToCaseButton } from './address.js';
@@ -95,7 +96,7 @@ export async function entityPage(view, ctx) {
   view.append(tg);
 
   const members = section(t('entity.members'), {
-    extra: csvButton(async (progress) => {
+    extra: exportButtons(async (progress) => {
       const rows = [];
       let off = 0;
       for (;;) {
@@ -105,8 +106,8 @@ export async function entityPage(view, ctx) {
         progress(off, p.size);
         if (!p.addresses?.length || off >= p.size) break;
       }
-      saveCSV(`entity-${id}-addresses.csv`, ['entity_id', 'address'], rows);
-    }),
+      return { name: `entity-${id}-addresses`, header: ['entity_id', 'address'], rows };
+    }, { caseId: caseOf(ctx.query) }),
   });
   view.append(members);
 

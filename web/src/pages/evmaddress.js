@@ -5,11 +5,12 @@
 // Amounts are the API's exact decimal strings. Paging, order and the asset
 // filter live in the URL (?offset=, ?newest=1, ?asset=ID).
 
+import { caseOf } from '../cases/exportdata.js';
 import { h, replace } from '../dom.js';
 import { get, seg } from '../api.js';
 import { t, fmtNumber } from '../i18n.js';
 import { setQuery } from '../router.js';
-import { pageHeader, section, facts, date, num, badge, tagsTable, table, pager, loading, errorBanner, isAbort, csvButton, saveCSV, safeName, linkButton, setTitle, notice } from './common.js';
+import { pageHeader, section, facts, date, num, badge, tagsTable, table, pager, loading, errorBanner, isAbort, exportButtons, safeName, linkButton, setTitle, notice } from './common.js';
 import { addToCaseButton } from './address.js';
 import { chainParam, networkOf, evmAddrLink, evmTxLink, shortHex, units, assetName, assetCell } from './evm.js';
 
@@ -28,9 +29,9 @@ function positionCell(p) {
   return h('span', {}, date(p.time), h('div', { className: 'small', text: t('address.block', { height: fmtNumber(p.height) }) }));
 }
 
-// ledgerCSV fetches every page of the ledger (with the page's asset
-// filter) and saves it; amounts are the exact strings of the API.
-async function ledgerCSV(addr, chain, asset, newest, progress) {
+// ledgerTable fetches every page of the ledger (with the page's asset
+// filter): the export's table; amounts are the exact strings of the API.
+async function ledgerTable(addr, chain, asset, newest, progress) {
   const rows = [];
   let offset = 0;
   for (;;) {
@@ -43,11 +44,11 @@ async function ledgerCSV(addr, chain, asset, newest, progress) {
     progress(offset, a.total_lines);
     if (!lines.length || offset >= a.total_lines) break;
   }
-  saveCSV(
-    `address-${safeName(addr)}-ledger.csv`,
-    ['block_height', 'time_utc', 'tx', 'kind', 'direction', 'counterparty', 'asset', 'asset_contract', 'amount_base_units', 'amount', 'balance_after_base_units', 'balance_after'],
+  return {
+    name: `address-${safeName(addr)}-ledger`,
+    header: ['block_height', 'time_utc', 'tx', 'kind', 'direction', 'counterparty', 'asset', 'asset_contract', 'amount_base_units', 'amount', 'balance_after_base_units', 'balance_after'],
     rows,
-  );
+  };
 }
 
 // evmAddressPage draws /address/0x… (?chain=N chooses among EVM chains).
@@ -147,7 +148,7 @@ export async function evmAddressPage(view, ctx) {
     extra: [
       h('label', { className: 'check' }, t('evm.assetFilter'), ' ', assetSelect),
       h('label', { className: 'check' }, h('input', { type: 'checkbox', checked: newest, dataset: { testid: 'newest-first' }, on: { change: (ev) => { newest = ev.target.checked; offset = 0; load(); } } }), t('address.newestFirst')),
-      csvButton((progress) => ledgerCSV(a.address, chain, asset || undefined, newest, progress)),
+      exportButtons((progress) => ledgerTable(a.address, chain, asset || undefined, newest, progress), { caseId: caseOf(ctx.query) }),
     ],
   });
   view.append(ledger);

@@ -5,10 +5,11 @@
 // created and the tags of every address it touched. Amounts are the API's
 // exact decimal strings.
 
+import { caseOf } from '../cases/exportdata.js';
 import { h } from '../dom.js';
 import { get, seg } from '../api.js';
 import { t, fmtNumber, fmtUnits } from '../i18n.js';
-import { pageHeader, section, facts, date, num, badge, tagsTable, table, loading, errorBanner, isAbort, linkButton, setTitle, empty, csvButton, saveCSV, safeName } from './common.js';
+import { pageHeader, section, facts, date, num, badge, tagsTable, table, loading, errorBanner, isAbort, linkButton, setTitle, empty, exportButtons, safeName } from './common.js';
 import { addToCaseButton } from './address.js';
 import { moveKind } from './evmaddress.js';
 import { chainParam, networkOf, evmAddrLink, shortHex, units, assetCell, assetName, baseToUnits } from './evm.js';
@@ -80,12 +81,13 @@ export async function evmTxPage(view, ctx) {
   const moves = tx.moves || [];
   const mv = section(t('evm.moves'), {
     testid: 'moves-section',
-    extra: csvButton(async () =>
-      saveCSV(
-        `tx-${safeName(ref)}-moves.csv`,
-        ['seq', 'kind', 'asset', 'asset_contract', 'from', 'to', 'amount_base_units', 'amount', 'frame', 'log_index'],
-        moves.map((m) => [m.seq, m.kind, m.asset?.symbol || '', m.asset?.contract || '', m.from || '', m.to || '', m.amount, m.amount_units, m.frame || '', m.log_index ?? '']),
-      ),
+    extra: exportButtons(
+      async () => ({
+        name: `tx-${safeName(ref)}-moves`,
+        header: ['seq', 'kind', 'asset', 'asset_contract', 'from', 'to', 'amount_base_units', 'amount', 'frame', 'log_index'],
+        rows: moves.map((m) => [m.seq, m.kind, m.asset?.symbol || '', m.asset?.contract || '', m.from || '', m.to || '', m.amount, m.amount_units, m.frame || '', m.log_index ?? '']),
+      }),
+      { caseId: caseOf(ctx.query) },
     ),
   });
   mv.body.append(

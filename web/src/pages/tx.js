@@ -3,12 +3,13 @@
 // their sources and outputs with their spends and change verdicts, and a
 // CSV export of both.
 
+import { caseOf } from '../cases/exportdata.js';
 import { h, replace } from '../dom.js';
 import { get, post, seg } from '../api.js';
 import { t, fmtNumber, fmtPercent } from '../i18n.js';
 import {
   pageHeader, section, facts, amount, date, num, badge, blockLink, txLink, addrLink, tagsTable, tagChips, table, loading, errorBanner,
-  isAbort, csvButton, saveCSV, btcPlain, linkButton, setTitle, yesNo, empty, addressPath,
+  isAbort, exportButtons, btcPlain, linkButton, setTitle, yesNo, empty, addressPath,
 } from './common.js';
 import { addToCaseButton } from './address.js';
 
@@ -157,16 +158,16 @@ export async function txPage(view, ctx) {
   }
   const tg = section(t('tx.tags'));
 
-  const exportBoth = () => {
+  const bothTable = () => {
     const rows = [];
     for (const i of tx.inputs || [])
       rows.push(['input', i.n, i.address || (tx.coinbase ? 'coinbase' : ''), i.script_type || '', i.value, btcPlain(i.value), i.prev_txid || '', i.prev_txid ? i.prev_vout : '', '', '', '']);
     for (const o of tx.outputs || [])
       rows.push(['output', o.n, o.address || (o.data ? 'OP_RETURN ' + o.data : ''), o.script_type || '', o.value, btcPlain(o.value), '', '', o.spent_by_txid || '', o.change?.verdict || '', o.change?.confidence ?? '']);
-    saveCSV(`tx-${txid}.csv`, ['side', 'n', 'address', 'script_type', 'value_sats', 'value_btc', 'prev_txid', 'prev_vout', 'spent_by_txid', 'change_verdict', 'change_confidence'], rows);
+    return { name: `tx-${txid}`, header: ['side', 'n', 'address', 'script_type', 'value_sats', 'value_btc', 'prev_txid', 'prev_vout', 'spent_by_txid', 'change_verdict', 'change_confidence'], rows };
   };
 
-  header.querySelector('.page-actions').append(csvButton(async () => exportBoth()));
+  header.querySelector('.page-actions').append(exportButtons(async () => bothTable(), { caseId: caseOf(ctx.query) }));
   const ins = section(t('tx.inputs', { n: fmtNumber(tx.inputs?.length ?? 0) }));
   ins.body.append(
     table(
