@@ -340,10 +340,15 @@ await step('export-table-xlsx', async () => {
   assert(data.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04])), 'the table export is not an XLSX workbook');
   const shown = (await section.getByTestId('export-sha256').textContent()).trim();
   assert(shown === sha256(data), `the address page shows SHA-256 ${shown}, the workbook has ${sha256(data)}`);
+  // The recorded CSV: the same table, kept too.
+  const csv = await saveDownload(() => section.getByTestId('export-csv-recorded').click(), 'address-history-recorded.csv');
+  const lines = csv.data.toString('utf8').trim().split(/\r?\n/);
+  assert(lines.length >= 2 && lines[0].includes(','), `the recorded CSV has ${lines.length} lines`);
+  await section.getByTestId('export-sha256').filter({ hasText: sha256(csv.data) }).waitFor();
   // Without a case the page offers CSV only, and says so.
   await page.goto(base + `/address/${ransom}`);
   await byTestId('history-table').waitFor();
-  assert((await byTestId('export-xlsx').count()) === 0, 'a page outside a case offers a recorded export');
+  assert((await byTestId('export-xlsx').count()) === 0 && (await byTestId('export-csv-recorded').count()) === 0, 'a page outside a case offers a recorded export');
   assert(((await byTestId('export-csv').first().getAttribute('title')) || '').includes(en['export.csvNoCase'].slice(0, 20)), 'the CSV button does not say it is recorded nowhere');
 });
 

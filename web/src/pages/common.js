@@ -409,9 +409,10 @@ export function safeName(s) {
 // gathers the whole table (it may fetch every page first, reporting
 // progress(done, total)) and returns {name, header, rows}, name without
 // an extension. "CSV" writes the file in the browser: nothing is recorded.
-// In a case context (caseId, the page's ?case=) "XLSX (recorded)" asks the
-// server for the workbook, which keeps it as an exhibit of the case
-// (hashed, time-stamped, audited), downloads it and shows its SHA-256.
+// In a case context (caseId, the page's ?case=) "CSV (recorded)" and "XLSX
+// (recorded)" ask the server for the file, which keeps it as an exhibit of
+// the case (hashed, time-stamped, audited), download it and show its
+// SHA-256.
 export function exportButtons(collect, { caseId } = {}) {
   const status = h('span', { className: 'btn-status', attrs: { role: 'status' } });
   const buttons = [];
@@ -438,6 +439,10 @@ export function exportButtons(collect, { caseId } = {}) {
   );
   if (caseId) {
     buttons.push(
+      button(t('export.csvRecorded'), run(async (tbl) => recordedLine(await recordExport(caseId, tableExport('csv', tbl.name, tbl.header, tbl.rows)))), {
+        testid: 'export-csv-recorded',
+        title: t('export.csvRecordedTitle', { id: caseId }),
+      }),
       button(t('export.xlsxRecorded'), run(async (tbl) => recordedLine(await recordExport(caseId, tableExport('xlsx', tbl.name, tbl.header, tbl.rows)))), {
         testid: 'export-xlsx',
         title: t('export.xlsxTitle', { id: caseId }),
