@@ -72,14 +72,20 @@ done
 head -n 2 "$DEMO/case.txt"
 # Where the ransoms went, kept as a finding of the case.
 "$V" --data "$DATA" trace "entity:$ransom" --hops 8 --case DEMO-1 --title "Where the ransoms went" >/dev/null
+# The installation keys (they sign the audit log's checkpoints), under a
+# demo passphrase; a real installation asks for one.
+export VESTIGO_PASSPHRASE="demo installation passphrase"
+"$V" --data "$DATA" keys init --agency "Demo agency" >/dev/null
 # The court report of the case as it stands, recorded as an exhibit of it
-# (vestigo report verify checks a copy against the audit log).
+# with the signed checkpoint that covers it (vestigo report verify checks a
+# copy against the audit log).
 "$V" --data "$DATA" report DEMO-1 -o "$DEMO/report-DEMO-1.pdf" | head -n 1
 "$V" --data "$DATA" report DEMO-1 --format html -o "$DEMO/report-DEMO-1.html" | head -n 1
+"$V" --data "$DATA" report verify "$DEMO/report-DEMO-1.pdf" | tail -n 1
 export VESTIGO_USER=admin VESTIGO_PASSWORD="demo admin password"
 "$V" --data "$DATA" audit verify | tail -n 1
 echo "$token" >"$DEMO/api-token.txt"
-unset VESTIGO_USER VESTIGO_PASSWORD VESTIGO_NEW_PASSWORD
+unset VESTIGO_USER VESTIGO_PASSWORD VESTIGO_NEW_PASSWORD VESTIGO_PASSPHRASE
 echo
 echo "JSON API (OpenAPI at /api/v1/openapi.json), with the investigator's token:"
 echo "  curl -H \"Authorization: Bearer \$(cat demo/api-token.txt)\" http://$ADDR/api/v1/cases"
