@@ -16,18 +16,11 @@ import (
 	"github.com/vestigo-forensics/vestigo/internal/entity"
 	"github.com/vestigo-forensics/vestigo/internal/evmindex"
 	"github.com/vestigo-forensics/vestigo/internal/trace"
+	"github.com/vestigo-forensics/vestigo/internal/workspace"
 )
 
 func (a *app) evmAddress(cmd *cobra.Command, arg string, q entity.EVMAddressQuery, asset string, asJSON bool) error {
-	ws, err := a.readWorkspace()
-	if err != nil {
-		return err
-	}
-	ix, id, _, err := ws.EVMAddress(arg, a.selector())
-	if err != nil {
-		return err
-	}
-	svc, err := ws.EVMAttribution(ix)
+	svc, id, err := a.evmAttributionOf(arg)
 	if err != nil {
 		return err
 	}
@@ -178,18 +171,11 @@ type evmTraceFlags struct {
 
 func (a *app) evmTrace(cmd *cobra.Command, arg string, req entity.EVMTraceRequest, ef evmTraceFlags, save findingSave, params map[string]any,
 	asJSON, asCSV bool) error {
-	ws, err := a.readWorkspace()
+	svc, id, err := a.evmAttributionOf(arg)
 	if err != nil {
 		return err
 	}
-	ix, id, _, err := ws.EVMAddress(arg, a.selector())
-	if err != nil {
-		return err
-	}
-	svc, err := ws.EVMAttribution(ix)
-	if err != nil {
-		return err
-	}
+	ix := svc.Index
 	if ef.asset != "" {
 		if req.Asset, err = svc.ResolveAsset(ef.asset); err != nil {
 			return err
@@ -320,14 +306,11 @@ The hot wallets are the addresses given, or every address the tags call an
 exchange. The exchange can be asked, with a legal request, who the customer of
 each deposit address is.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ws, err := a.readWorkspace()
+			ws, svc, err := a.evmOnly()
 			if err != nil {
 				return err
 			}
-			ix, err := ws.EVMOnly(a.selector())
-			if err != nil {
-				return err
-			}
+			ix := svc.Index
 			var hot []evmindex.AddrID
 			for _, h := range args {
 				sel := a.selector()
@@ -337,10 +320,6 @@ each deposit address is.`,
 					return err
 				}
 				hot = append(hot, id)
-			}
-			svc, err := ws.EVMAttribution(ix)
-			if err != nil {
-				return err
 			}
 			r, err := svc.Deposits(cmd.Context(), hot, fromBlock, toBlock, o)
 			if err != nil {
@@ -373,15 +352,7 @@ each deposit address is.`,
 
 // evmPatterns runs the EVM typology detectors over a block range.
 func (a *app) evmPatterns(cmd *cobra.Command, fromBlock, toBlock uint64, o detect.EVMOptions, asJSON bool) error {
-	ws, err := a.readWorkspace()
-	if err != nil {
-		return err
-	}
-	ix, err := ws.EVMOnly(a.selector())
-	if err != nil {
-		return err
-	}
-	svc, err := ws.EVMAttribution(ix)
+	_, svc, err := a.evmOnly()
 	if err != nil {
 		return err
 	}
@@ -399,6 +370,21 @@ func (a *app) evmPatterns(cmd *cobra.Command, fromBlock, toBlock uint64, o detec
 	return nil
 }
 
+// evmOnly opens the one EVM index the flags leave, with its answers.
+func (a *app) evmOnly() (*workspace.Workspace, *entity.EVM, error) {
+	ws, err := a.readWorkspace()
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := ws.EVMOnly(a.selector())
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := ws.EVMAttribution(ix)
+	return ws, svc, err
+}
+
+// evmAttributionOf resolves a 0x address to its EVM index's answers.
 func (a *app) evmAttributionOf(arg string) (*entity.EVM, evmindex.AddrID, error) {
 	ws, err := a.readWorkspace()
 	if err != nil {

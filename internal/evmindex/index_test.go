@@ -303,3 +303,32 @@ func contains(lines []string, sub string) bool {
 	}
 	return false
 }
+
+// TestNewLookups: what ingestion asks the node about is exactly what the
+// index has not seen, each once, in order.
+func TestNewLookups(t *testing.T) {
+	ix := open(t, t.TempDir())
+	for _, b := range chainOf(0) {
+		if err := ix.Apply(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh, other := addr(0x77), addr(0x20+1)
+	if got, err := ix.NewAddresses([]eth.Address{alice, fresh, bob, fresh}); err != nil || len(got) != 1 || got[0] != fresh {
+		t.Fatalf("addresses: %v %v", got, err)
+	}
+	if got, err := ix.NewTokens([]eth.Address{token, zero, other, other}); err != nil || len(got) != 1 || got[0] != other {
+		t.Fatalf("tokens: %v %v", got, err)
+	}
+	got, err := ix.NewHoldings([]Holding{{Address: alice}, {Address: alice, Token: token}, {Address: carol, Token: token}, {Address: fresh},
+		{Address: bob, Token: other}, {Address: alice, Token: token}})
+	want := []Holding{{Address: alice, Token: token}, {Address: fresh}, {Address: bob, Token: other}}
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("holdings: %v %v", got, err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("holdings: %v, want %v", got, want)
+		}
+	}
+}

@@ -331,77 +331,73 @@ func (ix *Index) Holding(id AddrID, asset AssetID) (HoldingInfo, error) {
 	return HoldingInfo{Asset: asset, Balance: h.Balance, Entries: h.Entries, In: h.In, Out: h.Out, First: h.First, Last: h.Last}, nil
 }
 
-// NewAddresses returns those of addrs the index has not seen, each once, in
-// their order.
-func (ix *Index) NewAddresses(addrs []eth.Address) ([]eth.Address, error) {
-	var out []eth.Address
-	seen := map[eth.Address]bool{}
-	for _, a := range addrs {
-		if seen[a] {
+// unseen returns, each once and in their order, the items of xs for which
+// known reports false; a failing lookup ends it.
+func unseen[T comparable](xs []T, known func(T) (bool, error)) ([]T, error) {
+	var out []T
+	seen := map[T]bool{}
+	for _, x := range xs {
+		if seen[x] {
 			continue
 		}
-		seen[a] = true
-		if _, err := ix.AddrID(a); errors.Is(err, chain.ErrNotFound) {
-			out = append(out, a)
-		} else if err != nil {
+		seen[x] = true
+		ok, err := known(x)
+		if err != nil {
 			return nil, err
+		}
+		if !ok {
+			out = append(out, x)
 		}
 	}
 	return out, nil
 }
 
-// NewTokens returns those token contracts that have no asset yet, each
-// once, in their order.
-func (ix *Index) NewTokens(contracts []eth.Address) ([]eth.Address, error) {
-	var out []eth.Address
-	seen := map[eth.Address]bool{}
-	for _, c := range contracts {
-		if seen[c] || c.IsZero() {
-			continue
-		}
-		seen[c] = true
-		if _, err := ix.AssetByContract(c); errors.Is(err, chain.ErrNotFound) {
-			out = append(out, c)
-		} else if err != nil {
-			return nil, err
-		}
+// found turns a lookup's error into whether it found something.
+func found(err error) (bool, error) {
+	if errors.Is(err, chain.ErrNotFound) {
+		return false, nil
 	}
-	return out, nil
+	return err == nil, err
+}
+
+// NewAddresses returns those of addrs the index has not seen, each once, in
+// their order.
+func (ix *Index) NewAddresses(addrs []eth.Address) ([]eth.Address, error) {
+	return unseen(addrs, func(a eth.Address) (bool, error) {
+		_, err := ix.AddrID(a)
+		return found(err)
+	})
+}
+
+// NewTokens returns those token contracts that have no asset yet, each
+// once, in their order (the zero address is no token).
+func (ix *Index) NewTokens(contracts []eth.Address) ([]eth.Address, error) {
+	return unseen(contracts, func(c eth.Address) (bool, error) {
+		if c.IsZero() {
+			return true, nil
+		}
+		_, err := ix.AssetByContract(c)
+		return found(err)
+	})
 }
 
 // NewHoldings returns those address–asset pairs that have no ledger yet,
 // each once, in their order.
 func (ix *Index) NewHoldings(hs []Holding) ([]Holding, error) {
-	var out []Holding
-	seen := map[Holding]bool{}
-	for _, h := range hs {
-		if seen[h] {
-			continue
-		}
-		seen[h] = true
+	return unseen(hs, func(h Holding) (bool, error) {
 		id, err := ix.AddrID(h.Address)
-		if errors.Is(err, chain.ErrNotFound) {
-			out = append(out, h)
-			continue
-		} else if err != nil {
-			return nil, err
+		if ok, err := found(err); !ok {
+			return false, err
 		}
 		asset := Native
 		if !h.Token.IsZero() {
 			a, err := ix.AssetByContract(h.Token)
-			if errors.Is(err, chain.ErrNotFound) {
-				out = append(out, h)
-				continue
-			} else if err != nil {
-				return nil, err
+			if ok, err := found(err); !ok {
+				return false, err
 			}
 			asset = a.ID
 		}
-		if _, err := ix.Holding(id, asset); errors.Is(err, chain.ErrNotFound) {
-			out = append(out, h)
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+		_, err = ix.Holding(id, asset)
+		return found(err)
+	})
 }
