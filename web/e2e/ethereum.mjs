@@ -20,21 +20,11 @@
 // eth-FAILED-step.png and ends the run with exit code 1. The run also fails
 // on any page error, console error, Content-Security-Policy violation,
 // dialog, or request outside the workspace's pages, its bundle and /api/v1.
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-function env(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`e2e: ${name} is not set`);
-    process.exit(2);
-  }
-  return v;
-}
+import { assert, env, openWorkspace } from './harness.mjs';
 
 const base = env('VESTIGO_URL').replace(/\/$/, '');
-const origin = new URL(base).origin;
 const user = env('VESTIGO_USER');
 const password = env('VESTIGO_PASSWORD');
 const artifacts = env('ARTIFACTS');
@@ -51,7 +41,6 @@ const tokenHolder = env('E2E_TOKEN_HOLDER');
 const tokenBalance = env('E2E_TOKEN_BALANCE');
 const tokenUnits = env('E2E_TOKEN_UNITS');
 const exchangeLabel = env('E2E_EXCHANGE_LABEL');
-mkdirSync(artifacts, { recursive: true });
 
 // english formats whole units as the English workspace must: the whole
 // part grouped by commas, the fraction as it is (computed here from the
@@ -61,63 +50,7 @@ function english(units) {
   return w.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (f ? '.' + f : '');
 }
 
-const appPaths = /^\/(|login|search|cases|graph|address\/.+|tx\/.+|block\/.+|entity\/.+|cases\/.+)$/;
-const problems = [];
-
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM'),
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
-const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true, locale: 'en-GB' });
-await context.addInitScript(() => {
-  window.__csp = [];
-  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
-});
-const page = await context.newPage();
-page.setDefaultTimeout(15_000);
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('console', (m) => {
-  if (m.type() === 'error' && !/status of 40[134]/.test(m.text())) problems.push(`console error: ${m.text()}`);
-});
-page.on('dialog', (d) => {
-  problems.push(`a dialog opened: ${d.message()}`);
-  d.dismiss().catch(() => {});
-});
-page.on('request', (r) => {
-  const u = new URL(r.url());
-  if (u.protocol === 'data:' || u.protocol === 'blob:') return;
-  if (u.origin !== origin) problems.push(`request to another origin: ${r.url()}`);
-  else if (!u.pathname.startsWith('/api/v1/') && !u.pathname.startsWith('/assets/') && !appPaths.test(u.pathname))
-    problems.push(`request outside the workspace and the versioned API: ${r.method()} ${u.pathname}`);
-});
-
-let n = 0;
-async function step(name, fn) {
-  n++;
-  const tag = `eth-${String(n).padStart(2, '0')}-${name}`;
-  const t0 = Date.now();
-  try {
-    await fn();
-    const csp = await page.evaluate(() => window.__csp);
-    if (csp.length) throw new Error(`Content-Security-Policy violations: ${csp.join('; ')}`);
-  } catch (e) {
-    await page.screenshot({ path: join(artifacts, `eth-FAILED-${tag.slice(4)}.png`), fullPage: true }).catch(() => {});
-    console.error(`e2e: step ${tag} failed: ${e.stack || e}`);
-    console.error(`e2e: at ${page.url()}`);
-    if (problems.length) console.error('e2e: also:\n  ' + problems.join('\n  '));
-    await browser.close();
-    process.exit(1);
-  }
-  await page.screenshot({ path: join(artifacts, `${tag}.png`) });
-  console.log(`e2e: ${tag} ok (${Date.now() - t0} ms)`);
-}
-
-const byTestId = (id) => page.getByTestId(id);
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
+const { page, step, finish, byTestId } = await openWorkspace({ base, artifacts, prefix: 'eth-', viewport: { width: 1366, height: 900 } });
 // amountText is the text of the amount carrying base units base in el.
 async function amountText(scope, baseUnits) {
   const el = scope.locator(`[data-base="${baseUnits}"]`).first();
@@ -230,9 +163,4 @@ await step('albanian-token-amount', async () => {
   assert(m[1].replace(/\D/g, '') === w && m[2] === f && m[3] === tokenSymbol, `the token amount ${JSON.stringify(text)}; the truth is ${tokenUnits} ${tokenSymbol}`);
 });
 
-await browser.close();
-if (problems.length) {
-  console.error('e2e: problems:\n  ' + [...new Set(problems)].join('\n  '));
-  process.exit(1);
-}
-console.log(`e2e: all ${n} steps passed; screenshots in ${artifacts}`);
+await finish();

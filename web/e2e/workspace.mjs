@@ -17,25 +17,15 @@
 // FAILED-step.png and ends the run with exit code 1. The run also fails on
 // any page error, console error, Content-Security-Policy violation, dialog,
 // or request outside the workspace's pages, its bundle and /api/v1.
-import { chromium } from 'playwright-core';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assert, env, openWorkspace } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function env(name) {
-  const v = process.env[name];
-  if (!v) {
-    console.error(`e2e: ${name} is not set`);
-    process.exit(2);
-  }
-  return v;
-}
-
 const base = env('VESTIGO_URL').replace(/\/$/, '');
-const origin = new URL(base).origin;
 const user = env('VESTIGO_USER');
 const password = env('VESTIGO_PASSWORD');
 const artifacts = env('ARTIFACTS');
@@ -45,69 +35,12 @@ const exchangeLabel = env('E2E_EXCHANGE_LABEL');
 const hostileAddress = env('E2E_HOSTILE_ADDRESS');
 const hostileTx = env('E2E_HOSTILE_TX');
 const hostileLabels = env('E2E_HOSTILE_LABELS').split('\n');
-mkdirSync(artifacts, { recursive: true });
 
 // The Albanian catalogue: the test expects its words after the switch.
 const sq = JSON.parse(readFileSync(join(here, '..', 'src', 'i18n', 'sq', 'app.json'), 'utf8'));
 const en = JSON.parse(readFileSync(join(here, '..', 'src', 'i18n', 'en', 'app.json'), 'utf8'));
 
-const appPaths = /^\/(|login|search|cases|graph|address\/.+|tx\/.+|block\/.+|entity\/.+|cases\/.+)$/;
-const problems = [];
-const timings = {};
-
-const browser = await chromium.launch({
-  executablePath: env('CHROMIUM'),
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
-const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true, locale: 'en-GB' });
-await context.addInitScript(() => {
-  window.__csp = [];
-  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
-});
-const page = await context.newPage();
-page.setDefaultTimeout(15_000);
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('console', (m) => {
-  if (m.type() === 'error' && !/status of 40[134]/.test(m.text())) problems.push(`console error: ${m.text()}`);
-});
-page.on('dialog', (d) => {
-  problems.push(`a dialog opened (script ran?): ${d.message()}`);
-  d.dismiss().catch(() => {});
-});
-page.on('request', (r) => {
-  const u = new URL(r.url());
-  if (u.protocol === 'data:' || u.protocol === 'blob:') return;
-  if (u.origin !== origin) problems.push(`request to another origin: ${r.url()}`);
-  else if (!u.pathname.startsWith('/api/v1/') && !u.pathname.startsWith('/assets/') && !appPaths.test(u.pathname))
-    problems.push(`request outside the workspace and the versioned API: ${r.method()} ${u.pathname}`);
-});
-
-let n = 0;
-async function step(name, fn) {
-  n++;
-  const tag = `${String(n).padStart(2, '0')}-${name}`;
-  const t0 = Date.now();
-  try {
-    await fn();
-  } catch (e) {
-    await page.screenshot({ path: join(artifacts, `FAILED-${tag}.png`), fullPage: true }).catch(() => {});
-    console.error(`e2e: step ${tag} failed: ${e.stack || e}`);
-    console.error(`e2e: at ${page.url()}`);
-    if (problems.length) console.error('e2e: also:\n  ' + problems.join('\n  '));
-    await browser.close();
-    process.exit(1);
-  }
-  timings[tag] = Date.now() - t0;
-  await page.screenshot({ path: join(artifacts, `${tag}.png`) });
-  console.log(`e2e: ${tag} ok (${timings[tag]} ms)`);
-}
-
-const byTestId = (id) => page.getByTestId(id);
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
+const { page, step, finish, timings, byTestId } = await openWorkspace({ base, artifacts });
 
 // inert checks that no hostile markup became live: nothing ran, no image
 // or script from a label is in the document, no policy was violated.
@@ -414,10 +347,4 @@ await step('hostile-graph', async () => {
   await inert('graph');
 });
 
-writeFileSync(join(artifacts, 'timings.json'), JSON.stringify(timings, null, 2) + '\n');
-await browser.close();
-if (problems.length) {
-  console.error('e2e: problems:\n  ' + [...new Set(problems)].join('\n  '));
-  process.exit(1);
-}
-console.log(`e2e: all ${n} steps passed; screenshots in ${artifacts}`);
+await finish({ timingsFile: 'timings.json' });
