@@ -36,6 +36,9 @@ type block struct {
 	KV      []kv
 	Table   *table
 	Drawing *drawing
+	// Rotated diagrams are wide ones the PDF turns a quarter to the left
+	// on a page of their own, so they print larger.
+	Rotated bool
 	Legend  []legendItem
 	Caption string // the diagram's accessible name
 }
@@ -302,7 +305,19 @@ func (b *builder) diagrams(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.add(block{Kind: bDiagram, Drawing: dr, Legend: legend, Caption: b.orNone(d.Title)})
+		rotated := false
+		if dr.W > 1.5*dr.H && dr.NodeFont < 0.6*nodeFont {
+			// Shrunk well below its size to the page's width: across the
+			// page's length it prints larger.
+			turned, err := layoutDiagram(ctx, d, rotatedWidth, contentWidth)
+			if err != nil {
+				return err
+			}
+			if turned.NodeFont > 1.25*dr.NodeFont {
+				dr, rotated = turned, true
+			}
+		}
+		b.add(block{Kind: bDiagram, Drawing: dr, Rotated: rotated, Legend: legend, Caption: b.orNone(d.Title)})
 		b.para(b.t("diagram.note"))
 	}
 	return nil

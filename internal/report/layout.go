@@ -19,12 +19,15 @@ const (
 	marginX          = 42.0
 	contentWidth     = pageWidth - 2*marginX
 	maxDiagramHeight = 600.0
-	nodeW            = 120.0
-	nodeH            = 30.0
-	nodeFont         = 7.5
-	edgeFont         = 6.0
-	arrowLen         = 10.0
-	diagramPad       = 8.0
+	// rotatedWidth is the length of an A4 page's content that a rotated
+	// diagram may take (room left for its legend).
+	rotatedWidth = pageHeight - 48 - 56 - 48
+	nodeW        = 120.0
+	nodeH        = 30.0
+	nodeFont     = 7.5
+	edgeFont     = 6.0
+	arrowLen     = 10.0
+	diagramPad   = 8.0
 )
 
 type point struct{ X, Y float64 }

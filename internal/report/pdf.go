@@ -397,9 +397,46 @@ func (w *pdfWriter) diagram(b block) {
 	f := w.f
 	d := b.Drawing
 	legendH := 16.0
-	w.need(d.H + legendH + 4)
-	ox := marginX + (contentWidth-d.W)/2
-	oy := w.y
+	if b.Rotated {
+		// A page of its own, the drawing turned a quarter to the left: its
+		// left-to-right flow runs up the page.
+		w.newPage()
+		ox := marginX + (contentWidth-d.H)/2
+		oy := w.y + d.W
+		f.TransformBegin()
+		f.TransformRotate(90, ox, oy)
+		w.draw(d, ox, oy)
+		f.TransformEnd()
+		w.y = oy + 6
+	} else {
+		w.need(d.H + legendH + 4)
+		ox := marginX + (contentWidth-d.W)/2
+		oy := w.y
+		w.draw(d, ox, oy)
+		w.y = oy + d.H + 6
+	}
+	// Legend.
+	f.SetFont("go", "", smallSize)
+	x := marginX
+	for _, it := range b.Legend {
+		tw := f.GetStringWidth(it.Text)
+		if x+14+tw > pageWidth-marginX {
+			x = marginX
+			w.y += 12
+		}
+		setColor(f.SetFillColor, it.Fill)
+		setColor(f.SetDrawColor, it.Stroke)
+		f.SetLineWidth(0.8)
+		f.Rect(x, w.y, 10, 8, "FD")
+		f.Text(x+14, w.y+7, it.Text)
+		x += 14 + tw + 14
+	}
+	w.y += legendH
+}
+
+// draw draws d with its top-left corner at (ox, oy).
+func (w *pdfWriter) draw(d *drawing, ox, oy float64) {
+	f := w.f
 	f.SetDrawColor(55, 65, 81)
 	f.SetFillColor(55, 65, 81)
 	f.SetLineWidth(0.8)
@@ -429,24 +466,6 @@ func (w *pdfWriter) diagram(b block) {
 		f.SetFont("go", "", d.NodeFont)
 		f.Text(ox+n.TX-f.GetStringWidth(n.Text)/2, oy+n.TY, n.Text)
 	}
-	w.y = oy + d.H + 6
-	// Legend.
-	f.SetFont("go", "", smallSize)
-	x := marginX
-	for _, it := range b.Legend {
-		tw := f.GetStringWidth(it.Text)
-		if x+14+tw > pageWidth-marginX {
-			x = marginX
-			w.y += 12
-		}
-		setColor(f.SetFillColor, it.Fill)
-		setColor(f.SetDrawColor, it.Stroke)
-		f.SetLineWidth(0.8)
-		f.Rect(x, w.y, 10, 8, "FD")
-		f.Text(x+14, w.y+7, it.Text)
-		x += 14 + tw + 14
-	}
-	w.y += legendH
 }
 
 // setColor applies a #rrggbb colour.
