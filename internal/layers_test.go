@@ -51,12 +51,13 @@ var layers = map[string]int{
 	"internal/gethtest":    6, // test harness: a real geth --dev node; imported by tests only
 	"internal/api":         7, // the REST API of vestigo serve
 	"internal/web":         7, // the browser workspace in front of the API
+	"internal/ethcase":     7, // test harness over gethtest: the Ethereum case played on geth and imported; tests only
 	"cmd/vestigo":          8, // interfaces (CLI, the team server)
 }
 
 // testHarness are packages that only tests may import.
 var testHarness = map[string]bool{"internal/btcdtest": true, "internal/fixture": true, "internal/pgtest": true, "internal/tsatest": true,
-	"internal/gethtest": true, "internal/testproc": true}
+	"internal/gethtest": true, "internal/testproc": true, "internal/ethcase": true}
 
 type pkg struct {
 	ImportPath   string

@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/vestigo-forensics/vestigo/internal/entity"
-	"github.com/vestigo-forensics/vestigo/internal/eth"
-	"github.com/vestigo-forensics/vestigo/internal/ethingest"
+	"github.com/vestigo-forensics/vestigo/internal/ethcase"
 	"github.com/vestigo-forensics/vestigo/internal/ethscenario"
 	"github.com/vestigo-forensics/vestigo/internal/evmindex"
 	"github.com/vestigo-forensics/vestigo/internal/gethtest"
@@ -39,26 +38,17 @@ func evmData(t *testing.T) *ethscenario.Truth {
 		defer node.Stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 		defer cancel()
-		truth, err := ethscenario.Run(ctx, node.Client(), ethscenario.DevFunder{RPC: node.RPC(), From: node.Dev}, 5, ethscenario.Options{})
-		if err != nil {
-			evmShared.err = err
-			return
-		}
-		evmShared.truth = truth
-		c, err := eth.Dial(ctx, node.URL)
-		if err != nil {
-			evmShared.err = err
-			return
-		}
-		defer c.Close()
-		ix, err := evmindex.Open(evmindex.Dir(filepath.Join(shared.dir, "index"), truth.ChainID), evmindex.Options{ChainID: truth.ChainID, Name: "dev"})
+		// The dev chain's id is 1337: the index goes where the workspace
+		// looks for that chain.
+		truth, ix, err := ethcase.Imported(ctx, node, 5, evmindex.Dir(filepath.Join(shared.dir, "index"), 1337))
 		if err != nil {
 			evmShared.err = err
 			return
 		}
 		defer ix.Close()
-		if _, err := ethingest.Import(ctx, c, ix, ethingest.Options{}); err != nil {
-			evmShared.err = err
+		evmShared.truth = truth
+		if truth.ChainID != 1337 {
+			evmShared.err = fmt.Errorf("the dev chain is chain %d, not 1337", truth.ChainID)
 			return
 		}
 		st, err := tags.Open(filepath.Join(shared.dir, "tags.db"), tags.Options{})

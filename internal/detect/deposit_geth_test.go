@@ -8,8 +8,7 @@ import (
 
 	"github.com/vestigo-forensics/vestigo/internal/detect"
 	"github.com/vestigo-forensics/vestigo/internal/eth"
-	"github.com/vestigo-forensics/vestigo/internal/ethingest"
-	"github.com/vestigo-forensics/vestigo/internal/ethscenario"
+	"github.com/vestigo-forensics/vestigo/internal/ethcase"
 	"github.com/vestigo-forensics/vestigo/internal/evmindex"
 	"github.com/vestigo-forensics/vestigo/internal/gethtest"
 )
@@ -24,23 +23,11 @@ func TestDepositAddressesOnGeth(t *testing.T) {
 	node := gethtest.Start(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
-	truth, err := ethscenario.Run(ctx, node.Client(), ethscenario.DevFunder{RPC: node.RPC(), From: node.Dev}, 23, ethscenario.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := eth.Dial(ctx, node.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ix, err := evmindex.Open(t.TempDir(), evmindex.Options{ChainID: truth.ChainID, Name: "dev", Symbol: "ETH"})
+	truth, ix, err := ethcase.Imported(ctx, node, 23, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	if _, err := ethingest.Import(ctx, c, ix, ethingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
 
 	id := func(a [20]byte) evmindex.AddrID {
 		t.Helper()

@@ -13,6 +13,30 @@ import (
 	"github.com/vestigo-forensics/vestigo/internal/eth"
 )
 
+// each calls fn with the key and value of every record in [lower, upper),
+// in key order (desc: reversed), until fn returns false or an error.
+func (ix *Index) each(lower, upper []byte, desc bool, fn func(k, v []byte) (bool, error)) error {
+	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return fmt.Errorf("evmindex: %w", err)
+	}
+	defer it.Close()
+	first, next := it.First, it.Next
+	if desc {
+		first, next = it.Last, it.Prev
+	}
+	for ok := first(); ok; ok = next() {
+		more, err := fn(it.Key(), it.Value())
+		if err != nil || !more {
+			return err
+		}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("evmindex: %w", err)
+	}
+	return nil
+}
+
 // get reads one value; a missing key wraps chain.ErrNotFound with what.
 func (ix *Index) get(key []byte, what string, fn func(v []byte) error) error {
 	v, closer, err := ix.db.Get(key)
@@ -117,30 +141,17 @@ func (ix *Index) Scan(from, to uint64, fn func(*Tx) error) error {
 	if to < from {
 		return nil
 	}
-	upper := txKey(MakeTxKey(to, SlotBlockEnd))
-	upper = append(upper, 0)
-	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: txKey(MakeTxKey(from, 0)), UpperBound: upper})
-	if err != nil {
-		return fmt.Errorf("evmindex: %w", err)
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
+	upper := append(txKey(MakeTxKey(to, SlotBlockEnd)), 0)
+	return ix.each(txKey(MakeTxKey(from, 0)), upper, false, func(k, v []byte) (bool, error) {
 		if len(k) != 9 {
-			return fmt.Errorf("evmindex: %w: transaction key of %d bytes", ErrCorrupt, len(k))
+			return false, fmt.Errorf("evmindex: %w: transaction key of %d bytes", ErrCorrupt, len(k))
 		}
-		t, err := decodeTx(TxKey(binary.BigEndian.Uint64(k[1:])), it.Value())
+		t, err := decodeTx(TxKey(binary.BigEndian.Uint64(k[1:])), v)
 		if err != nil {
-			return err
+			return false, err
 		}
-		if err := fn(t); err != nil {
-			return err
-		}
-	}
-	if err := it.Error(); err != nil {
-		return fmt.Errorf("evmindex: scan: %w", err)
-	}
-	return nil
+		return true, fn(t)
+	})
 }
 
 // AddrID returns the id of an address; an address the index has not seen
@@ -204,46 +215,23 @@ func (ix *Index) Assets(fn func(Asset) bool) error {
 	if !fn(native) {
 		return nil
 	}
-	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tAsset}, UpperBound: []byte{tAsset + 1}})
-	if err != nil {
-		return fmt.Errorf("evmindex: %w", err)
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
+	return ix.each([]byte{tAsset}, []byte{tAsset + 1}, false, func(k, v []byte) (bool, error) {
 		if len(k) != 5 {
-			return fmt.Errorf("evmindex: %w: asset key", ErrCorrupt)
+			return false, fmt.Errorf("evmindex: %w: asset key", ErrCorrupt)
 		}
-		a, err := decodeAsset(AssetID(binary.BigEndian.Uint32(k[1:])), it.Value())
+		a, err := decodeAsset(AssetID(binary.BigEndian.Uint32(k[1:])), v)
 		if err != nil {
-			return err
+			return false, err
 		}
-		if !fn(a) {
-			return nil
-		}
-	}
-	return it.Error()
+		return fn(a), nil
+	})
 }
 
 // Ledger calls fn with address id's entries in asset with Key >= from, in
 // chain order, until fn returns false.
 func (ix *Index) Ledger(id AddrID, asset AssetID, from TxKey, fn func(Entry) bool) error {
 	p := entryPrefix(id, asset)
-	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: be64(bytes.Clone(p), uint64(from)), UpperBound: prefixEnd(p)})
-	if err != nil {
-		return fmt.Errorf("evmindex: %w", err)
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		e, err := decodeEntry(it.Key(), it.Value())
-		if err != nil {
-			return err
-		}
-		if !fn(e) {
-			return nil
-		}
-	}
-	return it.Error()
+	return ix.each(be64(bytes.Clone(p), uint64(from)), prefixEnd(p), false, entries(fn))
 }
 
 // LedgerDesc calls fn with address id's entries in asset with Key < before
@@ -254,21 +242,18 @@ func (ix *Index) LedgerDesc(id AddrID, asset AssetID, before TxKey, fn func(Entr
 	if before != 0 {
 		upper = be64(bytes.Clone(p), uint64(before))
 	}
-	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: upper})
-	if err != nil {
-		return fmt.Errorf("evmindex: %w", err)
-	}
-	defer it.Close()
-	for it.Last(); it.Valid(); it.Prev() {
-		e, err := decodeEntry(it.Key(), it.Value())
+	return ix.each(p, upper, true, entries(fn))
+}
+
+// entries decodes ledger records for fn.
+func entries(fn func(Entry) bool) func(k, v []byte) (bool, error) {
+	return func(k, v []byte) (bool, error) {
+		e, err := decodeEntry(k, v)
 		if err != nil {
-			return err
+			return false, err
 		}
-		if !fn(e) {
-			return nil
-		}
+		return fn(e), nil
 	}
-	return it.Error()
 }
 
 // BalanceAt returns address id's balance of asset after every entry with
@@ -296,25 +281,20 @@ type HoldingInfo struct {
 // Holdings returns address id's ledgers, one per asset, in asset order.
 func (ix *Index) Holdings(id AddrID) ([]HoldingInfo, error) {
 	p := be64([]byte{tHolding}, uint64(id))
-	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
-	if err != nil {
-		return nil, fmt.Errorf("evmindex: %w", err)
-	}
-	defer it.Close()
 	var out []HoldingInfo
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
+	err := ix.each(p, prefixEnd(p), false, func(k, v []byte) (bool, error) {
 		if len(k) != 13 {
-			return nil, fmt.Errorf("evmindex: %w: holding key", ErrCorrupt)
+			return false, fmt.Errorf("evmindex: %w: holding key", ErrCorrupt)
 		}
-		h, err := decodeHolding(it.Value())
+		h, err := decodeHolding(v)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		out = append(out, HoldingInfo{Asset: AssetID(binary.BigEndian.Uint32(k[9:])), Balance: h.Balance, Entries: h.Entries,
 			In: h.In, Out: h.Out, First: h.First, Last: h.Last})
-	}
-	return out, it.Error()
+		return true, nil
+	})
+	return out, err
 }
 
 // Holding returns address id's ledger summary in one asset; an empty

@@ -226,15 +226,9 @@ func (v *verifier) run(ctx context.Context) {
 	if ledgerEntries != entries {
 		v.fail("the ledgers hold %d entries, the moves make %d", ledgerEntries, entries)
 	}
-	var allEntries uint64
-	eit, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tEntry}, UpperBound: []byte{tEntry + 1}})
-	if err == nil {
-		for eit.First(); eit.Valid(); eit.Next() {
-			allEntries++
-		}
-		eit.Close()
-	}
-	if allEntries != entries {
+	if allEntries, err := ix.count(tEntry); err != nil {
+		v.fail("%v", err)
+	} else if allEntries != entries {
 		v.fail("the ledger table holds %d entries, the moves make %d", allEntries, entries)
 	}
 
@@ -274,14 +268,7 @@ func (v *verifier) run(ctx context.Context) {
 }
 
 func (ix *Index) count(table byte) (uint64, error) {
-	it, err := ix.db.NewIter(&pebble.IterOptions{LowerBound: []byte{table}, UpperBound: []byte{table + 1}})
-	if err != nil {
-		return 0, fmt.Errorf("evmindex: %w", err)
-	}
-	defer it.Close()
 	var n uint64
-	for it.First(); it.Valid(); it.Next() {
-		n++
-	}
-	return n, it.Error()
+	err := ix.each([]byte{table}, []byte{table + 1}, false, func(k, v []byte) (bool, error) { n++; return true, nil })
+	return n, err
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/vestigo-forensics/vestigo/internal/chain"
 	"github.com/vestigo-forensics/vestigo/internal/eth"
-	"github.com/vestigo-forensics/vestigo/internal/ethingest"
+	"github.com/vestigo-forensics/vestigo/internal/ethcase"
 	"github.com/vestigo-forensics/vestigo/internal/ethscenario"
 	"github.com/vestigo-forensics/vestigo/internal/evmindex"
 	"github.com/vestigo-forensics/vestigo/internal/gethtest"
@@ -22,23 +22,11 @@ func TestAccountTraceOnGeth(t *testing.T) {
 	node := gethtest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	truth, err := ethscenario.Run(ctx, node.Client(), ethscenario.DevFunder{RPC: node.RPC(), From: node.Dev}, 7, ethscenario.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := eth.Dial(ctx, node.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ix, err := evmindex.Open(t.TempDir(), evmindex.Options{ChainID: truth.ChainID, Name: "dev", Symbol: "ETH"})
+	truth, ix, err := ethcase.Imported(ctx, node, 7, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	if _, err := ethingest.Import(ctx, c, ix, ethingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
 	id := func(a [20]byte) evmindex.AddrID {
 		t.Helper()
 		v, err := ix.AddrID(eth.Address(a))

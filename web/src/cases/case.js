@@ -51,6 +51,8 @@ function findingKindName(k) {
       return t('finding.risk');
     case 'screen':
       return t('finding.screen');
+    case 'deposits':
+      return t('finding.deposits');
   }
   return k;
 }
